@@ -1,0 +1,54 @@
+// The contract between the Graph reader (which fills the source store) and the engine (which reads it).
+// The reader streams Graph pages into SQLite; the engine never talks to Graph.
+//
+// Change tracking: every write that changes what the engine could produce for an object (its attributes,
+// its removal, its assignment, a membership of a group it is in) gives that object a new, higher `seq`.
+// Each target keeps its own cursor (the highest seq it has fully processed) and asks for
+// `changedUsers(cursor)`; it moves the cursor only after it has applied or recorded every change up to
+// it. A crash between read and apply therefore loses nothing: the change is still above the cursor.
+
+export type RemovalState = null | 'changed' | 'deleted'; // null = live; 'changed' = soft-deleted; 'deleted' = hard-deleted
+
+export interface SourceUserRecord {
+  /** Entra object id. */
+  id: string;
+  /** The full cached Graph object, every property merged across delta rounds (never a partial delta). */
+  attributes: Record<string, unknown>;
+  removed: RemovalState;
+  /** True when the user is in the app's assignment scope (assigned directly, through a group, or scope `all`). */
+  assigned: boolean;
+  /** appRoleIds the user holds in the app, directly or through groups (for the AppRoleAssignment functions). */
+  appRoleIds: string[];
+  seq: number;
+}
+
+export interface SourceGroupRecord {
+  id: string;
+  /** displayName, description, mailNickname, … as selected. */
+  attributes: Record<string, unknown>;
+  removed: RemovalState;
+  /** True when the group itself is assigned to the app (only assigned groups are provisioned as groups). */
+  assigned: boolean;
+  seq: number;
+}
+
+export interface SourceMember {
+  id: string;
+  type: 'user' | 'group';
+}
+
+export interface SourceStore {
+  /** Highest seq written so far (0 for an empty store). */
+  currentSeq(): number;
+  /** Users whose seq is greater than `sinceSeq`, in seq order, streamed from SQLite. */
+  changedUsers(sinceSeq: number): IterableIterator<SourceUserRecord>;
+  changedGroups(sinceSeq: number): IterableIterator<SourceGroupRecord>;
+  /** Every user / group record (for full comparison, reconcile and resync). */
+  allUsers(): IterableIterator<SourceUserRecord>;
+  allGroups(): IterableIterator<SourceGroupRecord>;
+  user(id: string): SourceUserRecord | undefined;
+  userByPrincipalName(upn: string): SourceUserRecord | undefined;
+  group(id: string): SourceGroupRecord | undefined;
+  /** Members of a group; `transitive` follows nested groups (cycle-safe) and returns users only. */
+  groupMembers(groupId: string, options?: { transitive?: boolean }): SourceMember[];
+}

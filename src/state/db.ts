@@ -1,0 +1,57 @@
+// Opens the SQLite state file (WAL, 0600) and runs versioned migrations.
+// Each table group (source, targets, runs …) owns its own migration list, keyed by module name, so
+// modules evolve independently: `schema_migrations(module, version)` records what has run.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { EntraSyncError } from '../errors.js';
+
+export type Db = Database.Database;
+
+export interface Migration {
+  /** 1, 2, 3 … in order; never renumber a released migration. */
+  version: number;
+  up: (db: Db) => void;
+}
+
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // Create the file ourselves so its mode is 0600 before SQLite writes a byte into it.
+    if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
+  let db: Db;
+  try {
+    db = new Database(file);
+  } catch (err) {
+    throw new EntraSyncError('STATE_OPEN_FAILED', `cannot open state file: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    module TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,
+    PRIMARY KEY (module, version))`);
+  if (file !== ':memory:') {
+    for (const suffix of ['', '-wal', '-shm']) {
+      try { fs.chmodSync(file + suffix, 0o600); } catch { /* the -wal/-shm files may not exist yet */ }
+    }
+  }
+  return db;
+}
+
+/** Runs the module's migrations that have not run yet, each in its own transaction. */
+export function migrate(db: Db, module: string, migrations: readonly Migration[]): void {
+  const done = new Set(
+    (db.prepare('SELECT version FROM schema_migrations WHERE module = ?').all(module) as { version: number }[]).map((r) => r.version),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (module, version, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    db.transaction(() => {
+      m.up(db);
+      record.run(module, m.version, new Date().toISOString());
+    })();
+  }
+}
