@@ -1,0 +1,119 @@
+// Outbound HTTP for the source: one undici dispatcher (proxy from config or HTTPS_PROXY/NO_PROXY, an extra CA
+// bundle, timeouts) shared by MSAL's token calls and the Graph client, so both take the same path out of
+// the customer's network. Also the msal-node INetworkModule built on it (msal-node 5+ has no proxy option).
+import fs from 'node:fs';
+import tls from 'node:tls';
+import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { EntraSyncError } from '../errors.js';
+
+export interface EgressOptions {
+  /** Proxy URL; when absent HTTPS_PROXY / HTTP_PROXY apply. NO_PROXY applies in both cases. */
+  proxy?: string | undefined;
+  /** PEM file of extra trusted CAs, added to Node's built-in roots. */
+  caFile?: string | undefined;
+  timeoutMs: number;
+}
+
+function hasEnvProxy(): boolean {
+  return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((k) => !!process.env[k]);
+}
+
+/** Builds the dispatcher every source request goes through. Close it when the source is done. */
+export function createDispatcher(options: EgressOptions): Dispatcher {
+  let ca: string[] | undefined;
+  if (options.caFile) {
+    let pem: string;
+    try {
+      pem = fs.readFileSync(options.caFile, 'utf8');
+    } catch (err) {
+      throw new EntraSyncError('SOURCE_CA_FILE', `cannot read CA file: ${(err as Error).message}`, { file: options.caFile, configPath: 'source.caFile' }, { cause: err });
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new EntraSyncError('SOURCE_CA_FILE', 'CA file holds no PEM certificate', { file: options.caFile, configPath: 'source.caFile' });
+    }
+    // undici's `ca` replaces the default roots, so keep them: the extra bundle is in addition, not instead.
+    ca = [...tls.rootCertificates, pem];
+  }
+  const tlsOptions = ca ? { ca } : {};
+  const common = {
+    connect: { ...tlsOptions, timeout: options.timeoutMs },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+  };
+  if (options.proxy || hasEnvProxy()) {
+    return new EnvHttpProxyAgent({
+      ...common,
+      ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
+      // TLS to the origin runs inside the CONNECT tunnel; TLS to an https:// proxy uses proxyTls.
+      requestTls: { ...tlsOptions, timeout: options.timeoutMs },
+      proxyTls: { ...tlsOptions, timeout: options.timeoutMs },
+    });
+  }
+  return new Agent(common);
+}
+
+/** Counts HTTP attempts per host, for the read summary and the benchmark. */
+export interface RequestCounter {
+  count(url: string): void;
+}
+
+/**
+ * msal-node network client on undici. Token endpoint answers that are not JSON (a proxy's HTML error page,
+ * a captive portal) become a clear error instead of MSAL's generic parse failure.
+ */
+export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs: number, counter?: RequestCounter): INetworkModule {
+  async function send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout: number | undefined): Promise<NetworkResponse<T>> {
+    counter?.count(url);
+    const where = { url: stripQuery(url) };
+    let res;
+    try {
+      res = await undiciFetch(url, {
+        method,
+        headers: options?.headers ?? {},
+        ...(method === 'POST' ? { body: options?.body ?? '' } : {}),
+        dispatcher,
+        signal: AbortSignal.timeout(timeout ?? timeoutMs),
+      });
+    } catch (err) {
+      throw new EntraSyncError('AUTH_NETWORK', `cannot reach the identity platform: ${describeNetworkError(err)}`, where, { cause: err });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new EntraSyncError('AUTH_BAD_RESPONSE', `identity platform answered HTTP ${res.status} with a non-JSON body (${snippet(text)})`, where);
+    }
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, key) => { headers[key] = value; });
+    return { status: res.status, headers, body: body as T };
+  }
+  return {
+    sendGetRequestAsync: (url, options, timeout) => send('GET', url, options, timeout),
+    sendPostRequestAsync: (url, options) => send('POST', url, options, undefined),
+  };
+}
+
+/** Query strings can carry tokens (skip/delta tokens, correlation ids); errors name the endpoint only. */
+export function stripQuery(url: string): string {
+  const i = url.indexOf('?');
+  return i === -1 ? url : url.slice(0, i);
+}
+
+export function snippet(text: string, max = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty)';
+}
+
+export function describeNetworkError(err: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { message, code } = e as { message?: string; code?: string };
+    const part = [code, message].filter(Boolean).join(' ');
+    if (part && !parts.includes(part)) parts.push(part);
+  }
+  return parts.join(': ') || String(err);
+}
