@@ -1,0 +1,738 @@
+// Executes planned operations against one target, journalled so a crash never loses or doubles one.
+//
+// Each operation is written to the journal as 'pending' BEFORE its first request leaves, and its result
+// (journal 'done'/'failed', the link, the failure record and the provisioning-log entry) is written in one
+// SQLite transaction when it comes back. `recoverInFlight` resolves whatever was pending when the process
+// stopped by looking the object up on the target. What happens after an error follows the TargetError
+// taxonomy: conflict → look up and adopt; notFound → recreate or unlink; badRequest/transient → record a
+// failure with its next retry and go on; unauthorized → stop this target's cycle.
+import pLimit from 'p-limit';
+import { TargetError, type AttributeChange, type BulkOperation, type MatchCriterion, type ObjectType, type TargetAttributes, type TargetCapabilities, type TargetConnector, type TargetObject } from '../targets/connector.js';
+import type { SyncEvents } from './events.js';
+import type { Link, PlannedOperation, ProvisioningAction, ProvisioningLogEntry, ProvisioningStep } from './types.js';
+import { ENTRA_RETRY_SCHEDULE_MS, type TargetsStore } from '../state/targets-store.js';
+
+type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeMembers' }>;
+
+export interface ApplyPolicy {
+  /** An update, enable or disable answered 404: create the object again from what we know, or forget the link. */
+  onNotFound: 'recreate' | 'unlink';
+  /** Delay before each retry of a failed object (the last step repeats). Entra: 6 h, 12 h, 24 h, then daily. */
+  retryScheduleMs: readonly number[];
+  /** Transient errors (5xx, timeouts) are retried at the next cycle this many times before following the schedule. */
+  transientRetriesNextCycle: number;
+  /** Operations in flight at once; the connector still paces the requests themselves. */
+  concurrency: number;
+  /** With at least this many creates of one type and a target that can list, match against one page-through instead of one GET per object. */
+  matchIndexThreshold: number;
+  /** Most operations per bulk() call when the target advertises /Bulk (capped by its maxOperations). */
+  bulkBatchSize: number;
+}
+
+export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
+  onNotFound: 'recreate',
+  retryScheduleMs: ENTRA_RETRY_SCHEDULE_MS,
+  transientRetriesNextCycle: 2,
+  concurrency: 16,
+  matchIndexThreshold: 50,
+  bulkBatchSize: 50,
+};
+
+export interface ApplyContext {
+  store: TargetsStore;
+  connector: TargetConnector;
+  target: string;
+  runId: string;
+  events?: SyncEvents;
+  now?: () => Date;
+  policy?: Partial<ApplyPolicy>;
+  /** Steps that came before apply (import, scope) for an object's provisioning-log entry. */
+  stepsBefore?: (op: PlannedOperation) => ProvisioningStep[];
+}
+
+export interface FailedObject {
+  type: ObjectType;
+  sourceId: string;
+  displayName: string;
+  operation: PlannedOperation['kind'];
+  kind: string;
+  code: string;
+  message: string;
+  retryAt: string | null;
+}
+
+export interface ApplyCounts {
+  create: number;
+  adopt: number;
+  update: number;
+  enable: number;
+  disable: number;
+  delete: number;
+  addMembers: number;
+  removeMembers: number;
+  unlink: number;
+  skip: number;
+}
+
+export interface ApplyResult {
+  counts: ApplyCounts;
+  /** Operations that reached the target (journalled and sent), successful or not. */
+  sent: number;
+  failures: FailedObject[];
+  /** Group members not provisioned yet: kept and added once their own link exists. */
+  deferredMembers: number;
+  /** Set when the target refused our credentials: the rest of the operations were not sent. */
+  stopped: { reason: string; message: string } | null;
+}
+
+export function emptyCounts(): ApplyCounts {
+  return { create: 0, adopt: 0, update: 0, enable: 0, disable: 0, delete: 0, addMembers: 0, removeMembers: 0, unlink: 0, skip: 0 };
+}
+
+interface Outcome {
+  action: ProvisioningAction;
+  count: keyof ApplyCounts;
+  targetId: string | null;
+  /** Link to write (undefined: leave the link as it is; null: remove it). */
+  link?: Omit<Link, 'hash' | 'updatedAt'> | null;
+  modified: { path: string; before: unknown; after: unknown }[];
+  steps: ProvisioningStep[];
+  sentEvent: 'created' | 'adopted' | 'updated' | 'done';
+}
+
+/** Applies `operations` in dependency order: users, then groups, then memberships, then deletes. */
+export async function applyOperations(operations: readonly PlannedOperation[], ctx: ApplyContext): Promise<ApplyResult> {
+  const run = new ApplyRun(ctx);
+  await run.apply(operations);
+  return run.result;
+}
+
+class ApplyRun {
+  readonly result: ApplyResult = { counts: emptyCounts(), sent: 0, failures: [], deferredMembers: 0, stopped: null };
+  private readonly policy: ApplyPolicy;
+  private readonly now: () => Date;
+  private capabilities: TargetCapabilities | undefined;
+  private readonly matchIndexes = new Map<ObjectType, MatchIndex>();
+
+  constructor(private readonly ctx: ApplyContext) {
+    this.policy = { ...DEFAULT_APPLY_POLICY, ...ctx.policy };
+    this.now = ctx.now ?? (() => new Date());
+  }
+
+  async apply(operations: readonly PlannedOperation[]): Promise<void> {
+    const phases: PlannedOperation[][] = [[], [], [], []];
+    const memberAdds = new Map<string, { op: PlannedOperation; members: Set<string> }>();
+    const memberRemoves: PlannedOperation[] = [];
+    for (const op of operations) {
+      if (op.kind === 'delete') phases[3]!.push(op);
+      else if (op.kind === 'addMembers') mergeAdds(memberAdds, op, op.memberSourceIds);
+      else if (op.kind === 'removeMembers') memberRemoves.push(op);
+      else phases[op.type === 'user' ? 0 : 1]!.push(op);
+      if (op.kind === 'create' && op.type === 'group' && op.members?.length) mergeAdds(memberAdds, op, op.members);
+    }
+    // Groups before users when deleting, so no member reference outlives its group for long.
+    phases[3]!.sort((a, b) => (a.type === b.type ? 0 : a.type === 'group' ? -1 : 1));
+
+    await this.runPhase(phases[0]!);
+    await this.runPhase(phases[1]!);
+    if (this.result.stopped) return;
+    // Members deferred in earlier cycles whose user has been provisioned since.
+    for (const [groupSourceId, members] of this.ctx.store.readyDeferredMembers(this.ctx.target)) {
+      const link = this.ctx.store.link(this.ctx.target, 'group', groupSourceId);
+      if (!link || link.status !== 'active') continue;
+      const op: PlannedOperation = { kind: 'addMembers', type: 'group', sourceId: groupSourceId, displayName: displayNameOf(link), targetId: link.targetId, memberSourceIds: [] };
+      mergeAdds(memberAdds, op, members);
+    }
+    const memberOps: PlannedOperation[] = [...memberAdds.values()].map(({ op, members }) => ({
+      kind: 'addMembers', type: 'group', sourceId: op.sourceId, displayName: op.displayName,
+      targetId: 'targetId' in op ? op.targetId : null, memberSourceIds: [...members],
+    }));
+    await this.runPhase([...memberOps, ...memberRemoves]);
+    await this.runPhase(phases[3]!);
+  }
+
+  private async caps(): Promise<TargetCapabilities> {
+    this.capabilities ??= await this.ctx.connector.capabilities();
+    return this.capabilities;
+  }
+
+  private async runPhase(ops: PlannedOperation[]): Promise<void> {
+    if (ops.length === 0 || this.result.stopped) return;
+    const caps = await this.caps();
+    for (const type of ['user', 'group'] as const) {
+      const creates = ops.filter((o) => o.kind === 'create' && o.type === type).length;
+      if (caps.list && creates >= this.policy.matchIndexThreshold && !this.matchIndexes.has(type)) {
+        this.matchIndexes.set(type, await buildMatchIndex(this.ctx.connector, type, ops));
+      }
+    }
+    const useBulk = caps.bulk.supported && caps.bulk.maxOperations > 1;
+    const bulkQueue: { opId: string; op: PlannedOperation & { kind: 'create' | 'update' }; bulk: BulkOperation; steps: ProvisioningStep[] }[] = [];
+    const limit = pLimit(Math.max(1, this.policy.concurrency));
+    await Promise.all(ops.map((op) => limit(async () => {
+      if (this.result.stopped) return;
+      if (op.kind === 'skip' || op.kind === 'unlink') { this.recordLocal(op); return; }
+      const opId = this.ctx.store.journalBegin(this.ctx.target, this.ctx.runId, op, this.now());
+      this.result.sent++;
+      const started = Date.now();
+      try {
+        if (useBulk && (op.kind === 'create' || op.kind === 'update')) {
+          const queued = await this.prepareBulk(op);
+          if (queued.kind === 'bulk') { bulkQueue.push({ opId, op, bulk: queued.bulk, steps: queued.steps }); return; }
+          this.succeed(opId, op, queued.outcome, started);
+          return;
+        }
+        this.succeed(opId, op, await this.send(op), started);
+      } catch (err) {
+        await this.handleError(opId, op, err, started);
+      }
+    })));
+    if (bulkQueue.length) await this.flushBulk(bulkQueue, caps);
+  }
+
+  // ── sending one operation ─────────────────────────────────────────────────────────────────────
+
+  private async send(op: PlannedOperation): Promise<Outcome> {
+    const c = this.ctx.connector;
+    switch (op.kind) {
+      case 'create': return this.createOrAdopt(op);
+      case 'update': {
+        await c.update(op.type, op.targetId, op.changes, op.desired);
+        return this.updatedOutcome(op);
+      }
+      case 'disable':
+      case 'enable': {
+        const active = op.kind === 'enable';
+        await c.setActive(op.targetId, active);
+        const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+        const written = link ? { ...link.written } : {};
+        const before = link ? link.status === 'active' : !active;
+        if ('active' in written) written.active = active;
+        return {
+          action: op.kind, count: op.kind, targetId: op.targetId, sentEvent: 'done',
+          link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: op.targetId, status: active ? 'active' : 'disabled', written, ...(link?.members ? { members: link.members } : {}) },
+          modified: [{ path: 'active', before, after: active }],
+          steps: [step('action', 'success', `${op.kind} (${op.reason})`)],
+        };
+      }
+      case 'delete': {
+        try {
+          await c.delete(op.type, op.targetId);
+        } catch (err) {
+          // Already gone is what we wanted.
+          if (!(err instanceof TargetError && err.kind === 'notFound')) throw err;
+        }
+        return this.deletedOutcome(op);
+      }
+      case 'addMembers': return this.addMembers(op);
+      case 'removeMembers': return this.removeMembers(op);
+      case 'skip':
+      case 'unlink':
+        throw new Error(`${op.kind} is not sent`);
+    }
+  }
+
+  private async findMatch(type: ObjectType, match: readonly MatchCriterion[]): Promise<{ found: TargetObject; by: MatchCriterion } | null> {
+    const index = this.matchIndexes.get(type);
+    for (const criterion of match) {
+      const found = index && index.covers(criterion.path)
+        ? index.lookup(criterion)
+        : await this.ctx.connector.find(type, criterion);
+      if (found === 'ambiguous') {
+        throw new TargetError({ kind: 'conflict', message: `more than one ${type} on the target has ${criterion.path} = ${String(criterion.value)}`, target: this.ctx.target });
+      }
+      if (found) return { found, by: criterion };
+    }
+    return null;
+  }
+
+  private matchDetails(match: readonly MatchCriterion[], hit: { found: TargetObject; by: MatchCriterion } | null): ProvisioningStep {
+    if (match.length === 0) return step('match', 'skipped', 'no matching attributes configured');
+    const tried = match.map((m) => `${m.path} eq ${JSON.stringify(m.value)}`).join(', then ');
+    return hit
+      ? step('match', 'success', `matched ${hit.found.id} by ${hit.by.path} eq ${JSON.stringify(hit.by.value)} (tried ${tried})`)
+      : step('match', 'success', `no match for ${tried}`);
+  }
+
+  private async createOrAdopt(op: PlannedOperation & { kind: 'create' }): Promise<Outcome> {
+    const hit = await this.findMatch(op.type, op.match);
+    if (hit) return this.adopt(op, hit);
+    try {
+      const created = await this.ctx.connector.create(op.type, op.attributes);
+      return this.createdOutcome(op, created.id, this.matchDetails(op.match, null));
+    } catch (err) {
+      if (!(err instanceof TargetError && err.kind === 'conflict')) throw err;
+      // Someone created it between our lookup and our POST (or the target matches on something else): adopt it.
+      const again = await this.findAfterConflict(op);
+      if (!again) throw err;
+      return this.adopt(op, again);
+    }
+  }
+
+  private async findAfterConflict(op: PlannedOperation & { kind: 'create' }): Promise<{ found: TargetObject; by: MatchCriterion } | null> {
+    for (const criterion of op.match) {
+      const found = await this.ctx.connector.find(op.type, criterion);
+      if (found) return { found, by: criterion };
+    }
+    return null;
+  }
+
+  private async adopt(op: PlannedOperation & { kind: 'create' }, hit: { found: TargetObject; by: MatchCriterion }): Promise<Outcome> {
+    const changes = diffAttributes(hit.found.attributes, op.attributes);
+    if (changes.length) await this.ctx.connector.update(op.type, hit.found.id, changes, op.attributes);
+    return {
+      action: 'adopt', count: 'adopt', targetId: hit.found.id, sentEvent: 'adopted',
+      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: hit.found.id, status: statusOf(op.attributes), written: { ...op.attributes }, ...(op.type === 'group' ? { members: [] } : {}) },
+      modified: changes.map((c) => ({ path: c.path, before: c.before, after: c.after })),
+      steps: [this.matchDetails(op.match, hit), step('action', 'success', changes.length ? `adopted existing object and updated ${changes.length} attribute(s)` : 'adopted existing object, nothing to change')],
+    };
+  }
+
+  private createdOutcome(op: PlannedOperation & { kind: 'create' }, targetId: string, matchStep: ProvisioningStep): Outcome {
+    return {
+      action: 'create', count: 'create', targetId, sentEvent: 'created',
+      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId, status: statusOf(op.attributes), written: { ...op.attributes }, ...(op.type === 'group' ? { members: [] } : {}) },
+      modified: Object.entries(op.attributes).map(([path, after]) => ({ path, before: null, after })),
+      steps: [matchStep, step('action', 'success', 'created')],
+    };
+  }
+
+  private updatedOutcome(op: PlannedOperation & { kind: 'update' }): Outcome {
+    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    const written = applyChanges(link?.written ?? { ...op.desired }, op.changes);
+    const activeChange = op.changes.find((c) => c.path === 'active');
+    const status = activeChange ? (activeChange.after === false ? 'disabled' : 'active') : (link?.status ?? 'active');
+    return {
+      action: 'update', count: 'update', targetId: op.targetId, sentEvent: 'updated',
+      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: op.targetId, status, written, ...(link?.members ? { members: link.members } : {}) },
+      modified: op.changes.map((c) => ({ path: c.path, before: c.before, after: c.after })),
+      steps: [step('action', 'success', `updated ${op.changes.map((c) => c.path).join(', ')}`)],
+    };
+  }
+
+  private deletedOutcome(op: PlannedOperation & { kind: 'delete' }): Outcome {
+    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    return {
+      action: 'delete', count: 'delete', targetId: op.targetId, sentEvent: 'done',
+      // The link stays, marked deleted, like Entra's connector data store: the history of what we managed.
+      link: link ? { ...link, status: 'deleted' } : undefined,
+      modified: [],
+      steps: [step('action', 'success', `deleted (${op.reason})`)],
+    };
+  }
+
+  private async addMembers(op: MemberOperation): Promise<Outcome> {
+    const group = this.ctx.store.link(this.ctx.target, 'group', op.sourceId);
+    if (!group || group.status !== 'active') {
+      throw new TargetError({ kind: 'badRequest', message: `group ${op.sourceId} is not provisioned on the target yet; its members will be added once it is`, target: this.ctx.target });
+    }
+    const already = new Set(group.members ?? []);
+    const toAdd: { sourceId: string; targetId: string }[] = [];
+    const deferred: string[] = [];
+    for (const memberSourceId of new Set(op.memberSourceIds)) {
+      if (already.has(memberSourceId)) continue;
+      const member = this.ctx.store.linkOfMember(this.ctx.target, memberSourceId);
+      if (member && member.status === 'active') toAdd.push({ sourceId: memberSourceId, targetId: member.targetId });
+      else deferred.push(memberSourceId);
+    }
+    if (toAdd.length) await this.ctx.connector.addMembers(group.targetId, toAdd.map((m) => m.targetId));
+    const added = toAdd.map((m) => m.sourceId);
+    this.ctx.store.transaction(() => {
+      if (added.length) this.ctx.store.dropDeferredMembers(this.ctx.target, op.sourceId, added);
+      if (deferred.length) this.ctx.store.addDeferredMembers(this.ctx.target, op.sourceId, deferred);
+    });
+    if (deferred.length) {
+      this.result.deferredMembers += deferred.length;
+      this.ctx.events?.emit('members:deferred', { target: this.ctx.target, runId: this.ctx.runId, groupSourceId: op.sourceId, memberSourceIds: deferred });
+    }
+    return {
+      action: 'members', count: 'addMembers', targetId: group.targetId, sentEvent: 'done',
+      link: { ...group, members: [...already, ...added] },
+      modified: added.length ? [{ path: 'members', before: null, after: added }] : [],
+      steps: [step('action', toAdd.length ? 'success' : 'skipped',
+        `added ${added.length} member(s)${deferred.length ? `; ${deferred.length} not provisioned yet, added once they are` : ''}`)],
+    };
+  }
+
+  private async removeMembers(op: MemberOperation): Promise<Outcome> {
+    const group = this.ctx.store.link(this.ctx.target, 'group', op.sourceId);
+    if (!group || group.status !== 'active') {
+      return { action: 'members', count: 'removeMembers', targetId: null, sentEvent: 'done', modified: [], steps: [step('action', 'skipped', 'group is not on the target')] };
+    }
+    const removing = new Set(op.memberSourceIds);
+    const targetIds: string[] = [];
+    for (const memberSourceId of removing) {
+      const member = this.ctx.store.linkOfMember(this.ctx.target, memberSourceId);
+      if (member && member.status !== 'deleted') targetIds.push(member.targetId);
+    }
+    if (targetIds.length) await this.ctx.connector.removeMembers(group.targetId, targetIds);
+    this.ctx.store.dropDeferredMembers(this.ctx.target, op.sourceId, [...removing]);
+    return {
+      action: 'members', count: 'removeMembers', targetId: group.targetId, sentEvent: 'done',
+      link: { ...group, members: (group.members ?? []).filter((m) => !removing.has(m)) },
+      modified: [{ path: 'members', before: [...removing], after: null }],
+      steps: [step('action', 'success', `removed ${targetIds.length} member(s)`)],
+    };
+  }
+
+  // ── bulk ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Resolves matching for a create (adopting individually) or queues a plain create/update for /Bulk. */
+  private async prepareBulk(op: PlannedOperation & { kind: 'create' | 'update' }):
+    Promise<{ kind: 'bulk'; bulk: BulkOperation; steps: ProvisioningStep[] } | { kind: 'done'; outcome: Outcome }> {
+    if (op.kind === 'update') return { kind: 'bulk', bulk: { op: 'update', type: op.type, ref: '', id: op.targetId, changes: op.changes, desired: op.desired }, steps: [] };
+    const hit = await this.findMatch(op.type, op.match);
+    if (hit) return { kind: 'done', outcome: await this.adopt(op, hit) };
+    return { kind: 'bulk', bulk: { op: 'create', type: op.type, ref: '', attributes: op.attributes }, steps: [this.matchDetails(op.match, null)] };
+  }
+
+  private async flushBulk(
+    queue: { opId: string; op: PlannedOperation & { kind: 'create' | 'update' }; bulk: BulkOperation; steps: ProvisioningStep[] }[],
+    caps: TargetCapabilities,
+  ): Promise<void> {
+    const size = Math.max(1, Math.min(this.policy.bulkBatchSize, caps.bulk.maxOperations));
+    for (let i = 0; i < queue.length && !this.result.stopped; i += size) {
+      const batch = queue.slice(i, i + size);
+      const started = Date.now();
+      let results: Map<string, { ok: true; object?: TargetObject } | { ok: false; error: TargetError }>;
+      try {
+        const answer = await this.ctx.connector.bulk(batch.map((b) => ({ ...b.bulk, ref: b.opId })));
+        results = new Map(answer.map((r) => [r.ref, r]));
+      } catch (err) {
+        for (const b of batch) await this.handleError(b.opId, b.op, err, started);
+        continue;
+      }
+      for (const b of batch) {
+        const r = results.get(b.opId);
+        try {
+          if (!r) throw new TargetError({ kind: 'transient', message: 'the bulk response had no result for this operation', target: this.ctx.target });
+          if (!r.ok) throw r.error;
+          if (b.op.kind === 'update') { this.succeed(b.opId, b.op, this.updatedOutcome(b.op), started); continue; }
+          const id = r.object?.id ?? (await this.findAfterConflict(b.op))?.found.id;
+          if (!id) throw new TargetError({ kind: 'transient', message: 'the bulk create returned no id and the object cannot be found', target: this.ctx.target });
+          this.succeed(b.opId, b.op, this.createdOutcome(b.op, id, b.steps[0] ?? this.matchDetails(b.op.match, null)), started);
+        } catch (err) {
+          if (b.op.kind === 'create' && err instanceof TargetError && err.kind === 'conflict') {
+            try {
+              const again = await this.findAfterConflict(b.op);
+              if (again) { this.succeed(b.opId, b.op, await this.adopt(b.op, again), started); continue; }
+            } catch (inner) { await this.handleError(b.opId, b.op, inner, started); continue; }
+          }
+          await this.handleError(b.opId, b.op, err, started);
+        }
+      }
+    }
+  }
+
+  // ── results ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Journal, link, failure and log for one successful operation, in one transaction. */
+  private succeed(opId: string, op: PlannedOperation, outcome: Outcome, started: number): void {
+    const { store, target } = this.ctx;
+    const now = this.now();
+    store.transaction(() => {
+      store.journalFinish(opId, 'done', { targetId: outcome.targetId, action: outcome.action }, now);
+      if (outcome.link === null) store.deleteLink(target, op.type, op.sourceId);
+      else if (outcome.link) store.putLink({ ...outcome.link, updatedAt: now.toISOString() });
+      store.clearFailure(target, op.type, op.sourceId);
+      store.log(this.entry(op, outcome.action, 'success', outcome.targetId, outcome.steps, outcome.modified, now));
+    });
+    this.result.counts[outcome.count]++;
+    this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: op, outcome: outcome.sentEvent, durationMs: Date.now() - started });
+  }
+
+  private async handleError(opId: string, op: PlannedOperation, err: unknown, started: number): Promise<void> {
+    const error = asTargetError(err, this.ctx.target);
+    if (error.kind === 'notFound' && (op.kind === 'update' || op.kind === 'enable' || op.kind === 'disable')) {
+      try {
+        this.succeed(opId, op, await this.objectGone(op), started);
+        return;
+      } catch (again) {
+        this.fail(opId, op, asTargetError(again, this.ctx.target));
+        return;
+      }
+    }
+    this.fail(opId, op, error);
+  }
+
+  /** The object we linked was removed on the target by someone else. */
+  private async objectGone(op: PlannedOperation & { kind: 'update' | 'enable' | 'disable' }): Promise<Outcome> {
+    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    if (op.kind === 'disable') {
+      // Disabling something that no longer exists: nothing to do but remember it is gone.
+      return { action: 'disable', count: 'disable', targetId: op.targetId, sentEvent: 'done', link: link ? { ...link, status: 'deleted' } : undefined, modified: [], steps: [step('action', 'skipped', 'object no longer exists on the target')] };
+    }
+    if (this.policy.onNotFound === 'unlink') {
+      return { action: 'unlink', count: 'unlink', targetId: null, sentEvent: 'done', link: null, modified: [], steps: [step('action', 'success', 'object no longer exists on the target; link removed (policy onNotFound: unlink)')] };
+    }
+    const attributes = op.kind === 'update' ? { ...op.desired } : { ...(link?.written ?? {}), ...(link && 'active' in link.written ? { active: true } : {}) };
+    const created = await this.ctx.connector.create(op.type, attributes);
+    return {
+      action: 'create', count: 'create', targetId: created.id, sentEvent: 'created',
+      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: created.id, status: 'active', written: attributes, ...(op.type === 'group' ? { members: [] } : {}) },
+      modified: Object.entries(attributes).map(([path, after]) => ({ path, before: null, after })),
+      steps: [step('action', 'success', `object ${op.targetId} no longer exists on the target; created again as ${created.id} (policy onNotFound: recreate)`)],
+    };
+  }
+
+  private fail(opId: string, op: PlannedOperation, error: TargetError): void {
+    const { store, target } = this.ctx;
+    const now = this.now();
+    const code = errorCode(error);
+    let retryAt: string | null = null;
+    store.transaction(() => {
+      store.journalFinish(opId, 'failed', { kind: error.kind, status: error.status ?? null, message: error.message }, now);
+      // A refused credential is the target's problem, not the object's: the cycle stops and the cursor stays.
+      if (error.kind !== 'unauthorized') {
+        const attempts = (store.failure(target, op.type, op.sourceId)?.attempts ?? 0) + 1;
+        const schedule = this.policy.retryScheduleMs;
+        // Transient faults get a few next-cycle retries ("retried in 40 minutes"), then the schedule from its start.
+        const transientStep = attempts - 1 - this.policy.transientRetriesNextCycle;
+        const explicit = error.kind !== 'transient' ? undefined
+          : transientStep < 0 || schedule.length === 0 ? now
+          : new Date(now.getTime() + schedule[Math.min(transientStep, schedule.length - 1)]!);
+        retryAt = store.recordFailure({
+          target, type: op.type, sourceId: op.sourceId, code, message: error.message, now,
+          scheduleMs: schedule, ...(explicit ? { retryAt: explicit } : {}),
+          countsForQuarantine: op.kind !== 'addMembers' && op.kind !== 'removeMembers',
+        }).nextRetryAt;
+      }
+      store.log(this.entry(op, actionOf(op), 'failure', 'targetId' in op ? op.targetId : null,
+        [step('action', 'failure', error.message), step('export', 'failure', error.request ? `${error.request} → ${error.status ?? error.kind}` : error.kind)],
+        [], now, { code, message: error.message }));
+    });
+    this.result.failures.push({ type: op.type, sourceId: op.sourceId, displayName: op.displayName, operation: op.kind, kind: error.kind, code, message: error.message, retryAt });
+    if (error.kind === 'unauthorized' && !this.result.stopped) this.result.stopped = { reason: 'EncounteredQuarantineException', message: error.message };
+    this.ctx.events?.emit('operation:failed', { target, runId: this.ctx.runId, operation: op, error: { code, kind: error.kind, message: error.message }, retryAt });
+  }
+
+  /** Skip and unlink need no request: they are logged (and an unlink forgets the link) without a journal entry. */
+  private recordLocal(op: PlannedOperation & { kind: 'skip' | 'unlink' }): void {
+    const { store, target } = this.ctx;
+    const now = this.now();
+    store.transaction(() => {
+      if (op.kind === 'unlink') store.deleteLink(target, op.type, op.sourceId);
+      store.log(this.entry(op, op.kind, op.kind === 'skip' ? 'skipped' : 'success', op.kind === 'unlink' ? op.targetId : null,
+        [step('action', op.kind === 'skip' ? 'skipped' : 'success', op.reason)], [], now));
+    });
+    this.result.counts[op.kind]++;
+  }
+
+  private entry(
+    op: PlannedOperation, action: ProvisioningAction, status: ProvisioningLogEntry['status'], targetId: string | null,
+    steps: ProvisioningStep[], modified: ProvisioningLogEntry['modifiedProperties'], now: Date, error?: { code: string; message: string },
+  ): ProvisioningLogEntry {
+    const exportStep = steps.some((s) => s.name === 'export') || status === 'skipped' || op.kind === 'unlink'
+      ? [] : [step('export', 'success', targetId ? `target id ${targetId}` : 'nothing exported')];
+    return {
+      runId: this.ctx.runId, target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId,
+      displayName: op.displayName, action, status, steps: [...(this.ctx.stepsBefore?.(op) ?? []), ...steps, ...exportStep],
+      modifiedProperties: modified, ...(error ? { error } : {}), at: now.toISOString(),
+    };
+  }
+}
+
+// ── journal recovery ────────────────────────────────────────────────────────────────────────────
+
+export interface RecoveryReport {
+  /** Pending operations found to have reached the target: their link is now written. */
+  landed: PlannedOperation[];
+  /** Pending operations that did not reach the target: their object is due for re-planning in the next cycle. */
+  replanned: PlannedOperation[];
+}
+
+/**
+ * Resolves operations left 'pending' by a stopped process, by looking each object up on the target:
+ * a create that landed is linked (never sent twice); one that did not is re-planned (never lost).
+ * Must run before a target's next cycle, under its lease.
+ */
+export async function recoverInFlight(ctx: Omit<ApplyContext, 'runId' | 'policy' | 'stepsBefore'>): Promise<RecoveryReport> {
+  const { store, connector, target } = ctx;
+  const now = ctx.now ?? (() => new Date());
+  const report: RecoveryReport = { landed: [], replanned: [] };
+  for (const entry of store.pendingOperations(target)) {
+    const op = entry.operation;
+    let landed: Omit<Link, 'hash' | 'updatedAt'> | null | 'no-link-change' = null;
+    try {
+      landed = await landedLink(op, store, connector, target);
+    } catch {
+      landed = null; // The target cannot tell us now: re-plan, which looks it up again before sending.
+    }
+    const at = now();
+    store.transaction(() => {
+      if (landed) {
+        if (landed !== 'no-link-change') store.putLink({ ...landed, updatedAt: at.toISOString() });
+        store.journalFinish(entry.id, 'done', { recovered: true }, at);
+      } else {
+        store.journalFinish(entry.id, 'failed', { recovered: true, landed: false }, at);
+        // Due at once: the next cycle re-plans this object even though its change may be below the cursor.
+        store.recordFailure({ target, type: op.type, sourceId: op.sourceId, code: 'INTERRUPTED', message: `${op.kind} was interrupted before its result was recorded`, now: at, retryAt: at, countsForQuarantine: false });
+      }
+    });
+    (landed ? report.landed : report.replanned).push(op);
+    ctx.events?.emit('operation:recovered', { target, operation: op, landed: landed !== null });
+  }
+  return report;
+}
+
+async function landedLink(op: PlannedOperation, store: TargetsStore, connector: TargetConnector, target: string): Promise<Omit<Link, 'hash' | 'updatedAt'> | null | 'no-link-change'> {
+  const link = store.link(target, op.type, op.sourceId);
+  switch (op.kind) {
+    case 'create': {
+      if (link && link.status !== 'deleted') return 'no-link-change';
+      for (const criterion of op.match) {
+        const found = await connector.find(op.type, criterion);
+        if (!found) continue;
+        // What the target holds now, so that a half-finished adopt is finished by the next plan's update.
+        const written: TargetAttributes = {};
+        for (const [path, value] of Object.entries(op.attributes)) written[path] = path in found.attributes ? found.attributes[path] : value;
+        return { target, type: op.type, sourceId: op.sourceId, targetId: found.id, status: statusOf(written), written, ...(op.type === 'group' ? { members: [] } : {}) };
+      }
+      return null;
+    }
+    case 'update': {
+      const found = await connector.get(op.type, op.targetId);
+      if (!found || diffAttributes(found.attributes, Object.fromEntries(op.changes.map((c) => [c.path, c.after]))).length) return null;
+      return { ...(link ?? { target, type: op.type, sourceId: op.sourceId, targetId: op.targetId, status: 'active' }), written: applyChanges(link?.written ?? {}, op.changes) };
+    }
+    case 'disable':
+    case 'enable': {
+      const found = await connector.get(op.type, op.targetId);
+      const active = op.kind === 'enable';
+      if (!found || found.attributes.active !== active || !link) return null;
+      return { ...link, status: active ? 'active' : 'disabled', written: 'active' in link.written ? { ...link.written, active } : link.written };
+    }
+    case 'delete': {
+      const found = await connector.get(op.type, op.targetId);
+      if (found) return null;
+      return link ? { ...link, status: 'deleted' } : 'no-link-change';
+    }
+    case 'addMembers':
+    case 'removeMembers': {
+      if (!link) return null;
+      const current = new Set(await connector.listMembers(link.targetId));
+      const members = new Set(link.members ?? []);
+      for (const memberSourceId of op.memberSourceIds) {
+        const member = store.linkOfMember(target, memberSourceId);
+        if (!member) continue;
+        const present = current.has(member.targetId);
+        if (op.kind === 'addMembers' && !present) return null;
+        if (op.kind === 'removeMembers' && present) return null;
+        if (op.kind === 'addMembers') members.add(memberSourceId); else members.delete(memberSourceId);
+      }
+      return { ...link, members: [...members] };
+    }
+    case 'skip':
+    case 'unlink':
+      return 'no-link-change';
+  }
+}
+
+// ── helpers ──────────────────────────────────────────────────────────────────────────────────────
+
+/** A page-through of the target indexed by the values of the match paths (strings compared case-insensitively, like SCIM userName). */
+interface MatchIndex {
+  covers(path: string): boolean;
+  lookup(criterion: MatchCriterion): TargetObject | null | 'ambiguous';
+}
+
+async function buildMatchIndex(connector: TargetConnector, type: ObjectType, ops: readonly PlannedOperation[]): Promise<MatchIndex> {
+  const paths = new Set<string>();
+  for (const op of ops) if (op.kind === 'create' && op.type === type) for (const m of op.match) paths.add(m.path);
+  const byPath = new Map<string, Map<string, TargetObject | 'ambiguous'>>([...paths].map((p) => [p, new Map()]));
+  for await (const object of connector.list(type)) {
+    for (const [path, values] of byPath) {
+      const value = object.attributes[path];
+      if (value === undefined || value === null) continue;
+      const key = normalize(value as string | number | boolean);
+      values.set(key, values.has(key) ? 'ambiguous' : { id: object.id, attributes: object.attributes });
+    }
+  }
+  return {
+    covers: (path) => byPath.has(path),
+    lookup: (criterion) => byPath.get(criterion.path)?.get(normalize(criterion.value)) ?? null,
+  };
+}
+
+function normalize(value: string | number | boolean): string {
+  return typeof value === 'string' ? value.toLowerCase() : String(value);
+}
+
+function mergeAdds(adds: Map<string, { op: PlannedOperation; members: Set<string> }>, op: PlannedOperation, members: readonly string[]): void {
+  const entry = adds.get(op.sourceId);
+  if (entry) {
+    for (const m of members) entry.members.add(m);
+    if (entry.op.kind !== 'addMembers' && op.kind === 'addMembers') entry.op = op;
+  } else {
+    adds.set(op.sourceId, { op, members: new Set(members) });
+  }
+}
+
+function displayNameOf(link: Link): string {
+  const name = link.written.displayName ?? link.written.userName;
+  return typeof name === 'string' ? name : link.sourceId;
+}
+
+export function step(name: ProvisioningStep['name'], status: ProvisioningStep['status'], details: string): ProvisioningStep {
+  return { name, status, details };
+}
+
+function statusOf(attributes: TargetAttributes): Link['status'] {
+  return attributes.active === false ? 'disabled' : 'active';
+}
+
+function actionOf(op: PlannedOperation): ProvisioningAction {
+  switch (op.kind) {
+    case 'addMembers':
+    case 'removeMembers': return 'members';
+    default: return op.kind;
+  }
+}
+
+/** Attributes in `desired` whose value on the target differs (deep, key-order-insensitive). */
+export function diffAttributes(current: TargetAttributes, desired: TargetAttributes): AttributeChange[] {
+  const changes: AttributeChange[] = [];
+  for (const [path, after] of Object.entries(desired)) {
+    const before = current[path];
+    if (!sameValue(before, after)) changes.push({ path, before: before ?? null, after });
+  }
+  return changes;
+}
+
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function applyChanges(written: TargetAttributes, changes: readonly AttributeChange[]): TargetAttributes {
+  const next = { ...written };
+  for (const c of changes) {
+    if (c.after === null || c.after === undefined) delete next[c.path];
+    else next[c.path] = c.after;
+  }
+  return next;
+}
+
+function asTargetError(err: unknown, target: string): TargetError {
+  if (err instanceof TargetError) return err;
+  // Anything else (a bug, a socket error the connector did not classify) is retried like a transient fault,
+  // so one object's surprise never stops the others.
+  return new TargetError({ kind: 'transient', message: err instanceof Error ? err.message : String(err), target, cause: err });
+}
+
+/** Entra-like error codes for the provisioning log and the failures table. */
+function errorCode(error: TargetError): string {
+  switch (error.kind) {
+    case 'transient': return error.status === 429 ? 'TooManyRequests' : error.status ? 'InternalServerError' : 'Timeout';
+    case 'notFound': return 'InvalidAnchor';
+    case 'conflict': return error.scimType === 'uniqueness' || error.status === 409 ? 'EntryConflict' : 'DuplicateTargetEntries';
+    case 'badRequest': return error.status === 422 ? 'UnprocessableEntity' : 'BadRequest';
+    case 'unauthorized': return 'Unauthorized';
+    case 'dryRun': return 'DryRunRefused';
+  }
+}

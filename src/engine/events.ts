@@ -1,0 +1,60 @@
+// The sync engine's typed event map. Logs and metrics subscribe to these instead of being threaded
+// through the apply and cycle code (graphile-worker style): the engine says what happened, once.
+import type { OperationKind, PlannedOperation } from './types.js';
+import type { ObjectType } from '../targets/connector.js';
+
+export interface OperationErrorInfo {
+  code: string;
+  kind: string;
+  message: string;
+}
+
+export interface SyncEventMap {
+  'cycle:start': { target: string; runId: string; kind: string; dryRun: boolean; full: boolean; cursor: number; at: Date };
+  'cycle:end': { target: string; runId: string; status: string; durationMs: number; summary: unknown };
+  'cycle:skipped': { target: string; reason: string; nextAttempt?: string };
+  'object:planned': { target: string; runId: string; type: ObjectType; sourceId: string; kinds: OperationKind[] };
+  'operation:sent': { target: string; runId: string; operation: PlannedOperation; outcome: 'created' | 'adopted' | 'updated' | 'done'; durationMs: number };
+  'operation:failed': { target: string; runId: string; operation: PlannedOperation; error: OperationErrorInfo; retryAt: string | null };
+  'operation:staged': { target: string; runId: string; operation: PlannedOperation };
+  'operation:recovered': { target: string; operation: PlannedOperation; landed: boolean };
+  'members:deferred': { target: string; runId: string; groupSourceId: string; memberSourceIds: string[] };
+  'target:quarantined': { target: string; reason: string; message: string; nextAttempt: string };
+  'target:released': { target: string };
+}
+
+export type SyncEventName = keyof SyncEventMap;
+type Listener<K extends SyncEventName> = (payload: SyncEventMap[K]) => void;
+
+/** A tiny typed emitter. A throwing listener is reported once and never breaks the engine. */
+export class SyncEvents {
+  private readonly listeners = new Map<SyncEventName, Set<(payload: never) => void>>();
+  private readonly onListenerError: (err: unknown, event: SyncEventName) => void;
+
+  constructor(options: { onListenerError?: (err: unknown, event: SyncEventName) => void } = {}) {
+    this.onListenerError = options.onListenerError ?? (() => undefined);
+  }
+
+  on<K extends SyncEventName>(event: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) { set = new Set(); this.listeners.set(event, set); }
+    set.add(listener as (payload: never) => void);
+    return () => this.off(event, listener);
+  }
+
+  off<K extends SyncEventName>(event: K, listener: Listener<K>): void {
+    this.listeners.get(event)?.delete(listener as (payload: never) => void);
+  }
+
+  emit<K extends SyncEventName>(event: K, payload: SyncEventMap[K]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<K>)(payload);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
+  }
+}
