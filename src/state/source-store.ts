@@ -159,9 +159,9 @@ export class SourceStoreImpl implements SourceStore {
       usersAfterId: db.prepare<[string, number], UserRow>('SELECT * FROM source_users WHERE id > ? ORDER BY id LIMIT ?'),
       groupsAfterId: db.prepare<[string, number], GroupRow>('SELECT * FROM source_groups WHERE id > ? ORDER BY id LIMIT ?'),
       directMembers: db.prepare<[string], { member_id: string; member_type: string }>('SELECT member_id, member_type FROM source_memberships WHERE group_id = ? ORDER BY member_type DESC, member_id'),
-      transitiveUsers: db.prepare<[string], { member_id: string }>(`
+      transitiveUsers: db.prepare<[{ p: string }], { member_id: string }>(`
         WITH RECURSIVE reach(gid) AS (
-          SELECT ?1
+          SELECT @p
           UNION
           SELECT m.member_id FROM reach r
             JOIN source_memberships m ON m.group_id = r.gid AND m.member_type = 'group'
@@ -187,11 +187,11 @@ export class SourceStoreImpl implements SourceStore {
       addMember: db.prepare('INSERT OR IGNORE INTO source_memberships (group_id, member_id, member_type) VALUES (?, ?, ?)'),
       removeMember: db.prepare('DELETE FROM source_memberships WHERE group_id = ? AND member_id = ?'),
       stagedMembers: db.prepare<[string], { member_id: string; member_type: string; removed: number }>('SELECT member_id, member_type, removed FROM source_stage_members WHERE group_id = ?'),
-      replaceMembersDelete: db.prepare(`DELETE FROM source_memberships WHERE group_id = ?1
-        AND member_id NOT IN (SELECT member_id FROM source_stage_members WHERE group_id = ?1 AND removed = 0)`),
+      replaceMembersDelete: db.prepare(`DELETE FROM source_memberships WHERE group_id = @p
+        AND member_id NOT IN (SELECT member_id FROM source_stage_members WHERE group_id = @p AND removed = 0)`),
       replaceMembersInsert: db.prepare(`INSERT OR IGNORE INTO source_memberships (group_id, member_id, member_type)
         SELECT group_id, member_id, member_type FROM source_stage_members WHERE group_id = ? AND removed = 0`),
-      dropMembershipsOf: db.prepare('DELETE FROM source_memberships WHERE group_id = ?1 OR member_id = ?1'),
+      dropMembershipsOf: db.prepare('DELETE FROM source_memberships WHERE group_id = @p OR member_id = @p'),
       stageUsersAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_users WHERE id > ? ORDER BY id LIMIT ?'),
       stageGroupsAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_groups WHERE id > ? ORDER BY id LIMIT ?'),
       deltaLink: db.prepare<[string], { link: string; select_signature: string }>('SELECT link, select_signature FROM source_delta_links WHERE kind = ?'),
@@ -264,7 +264,7 @@ export class SourceStoreImpl implements SourceStore {
   }
 
   groupMembers(groupId: string, options: { transitive?: boolean } = {}): SourceMember[] {
-    if (options.transitive) return this.stmt.transitiveUsers.all(groupId).map((r) => ({ id: r.member_id, type: 'user' }));
+    if (options.transitive) return this.stmt.transitiveUsers.all({ p: groupId }).map((r) => ({ id: r.member_id, type: 'user' }));
     return this.stmt.directMembers.all(groupId).map((r) => ({ id: r.member_id, type: r.member_type === 'group' ? 'group' : 'user' }));
   }
 
@@ -376,11 +376,11 @@ export class SourceStoreImpl implements SourceStore {
       }
       summary.scopeChanges = this.recomputeScope();
       const seq = this.currentSeq();
-      const u = this.db.prepare(`UPDATE source_users SET seq = ?1 + (SELECT n FROM source_bump_users b WHERE b.id = source_users.id)
-        WHERE id IN (SELECT id FROM source_bump_users)`).run(seq);
+      const u = this.db.prepare(`UPDATE source_users SET seq = @p + (SELECT n FROM source_bump_users b WHERE b.id = source_users.id)
+        WHERE id IN (SELECT id FROM source_bump_users)`).run({ p: seq });
       const usersBumped = Number((this.db.prepare('SELECT COALESCE(MAX(n), 0) AS n FROM source_bump_users').get() as { n: number }).n);
-      const g = this.db.prepare(`UPDATE source_groups SET seq = ?1 + (SELECT n FROM source_bump_groups b WHERE b.id = source_groups.id)
-        WHERE id IN (SELECT id FROM source_bump_groups)`).run(seq + usersBumped);
+      const g = this.db.prepare(`UPDATE source_groups SET seq = @p + (SELECT n FROM source_bump_groups b WHERE b.id = source_groups.id)
+        WHERE id IN (SELECT id FROM source_bump_groups)`).run({ p: seq + usersBumped });
       const groupsBumped = Number((this.db.prepare('SELECT COALESCE(MAX(n), 0) AS n FROM source_bump_groups').get() as { n: number }).n);
       summary.usersChanged = u.changes;
       summary.groupsChanged = g.changes;
@@ -445,7 +445,7 @@ export class SourceStoreImpl implements SourceStore {
           if (existing.removed === null) removedCount++;
           this.stmt.setGroupRemoved.run(s.removed, s.id);
           // A hard-deleted group has no members and is nobody's member; a soft-deleted one keeps its links.
-          if (s.removed === 'deleted') this.stmt.dropMembershipsOf.run(s.id);
+          if (s.removed === 'deleted') this.stmt.dropMembershipsOf.run({ p: s.id });
           this.stmt.bumpGroup.run(s.id);
           continue;
         }
@@ -461,7 +461,7 @@ export class SourceStoreImpl implements SourceStore {
           }
         } else {
           // Full and snapshot reads list every member: the staged set replaces the stored one.
-          const del = this.stmt.replaceMembersDelete.run(s.id).changes;
+          const del = this.stmt.replaceMembersDelete.run({ p: s.id }).changes;
           const ins = this.stmt.replaceMembersInsert.run(s.id).changes;
           if (del + ins > 0) changed = true;
         }
@@ -520,18 +520,18 @@ export class SourceStoreImpl implements SourceStore {
       SELECT user_id, json_group_array(app_role_id ORDER BY app_role_id) FROM source_scope_pairs GROUP BY user_id`);
     db.prepare(`INSERT INTO source_scope_changed
       SELECT u.id FROM source_users u LEFT JOIN source_scope_new s ON s.user_id = u.id
-      WHERE u.assigned <> (CASE WHEN ?1 = 1 OR s.user_id IS NOT NULL THEN 1 ELSE 0 END)
-         OR u.app_role_ids <> COALESCE(s.roles, '[]')`).run(all);
+      WHERE u.assigned <> (CASE WHEN @p = 1 OR s.user_id IS NOT NULL THEN 1 ELSE 0 END)
+         OR u.app_role_ids <> COALESCE(s.roles, '[]')`).run({ p: all });
     db.prepare(`UPDATE source_users SET
-        assigned = CASE WHEN ?1 = 1 OR EXISTS (SELECT 1 FROM source_scope_new s WHERE s.user_id = source_users.id) THEN 1 ELSE 0 END,
+        assigned = CASE WHEN @p = 1 OR EXISTS (SELECT 1 FROM source_scope_new s WHERE s.user_id = source_users.id) THEN 1 ELSE 0 END,
         app_role_ids = COALESCE((SELECT roles FROM source_scope_new s WHERE s.user_id = source_users.id), '[]')
-      WHERE id IN (SELECT id FROM source_scope_changed)`).run(all);
+      WHERE id IN (SELECT id FROM source_scope_changed)`).run({ p: all });
     const scopeChanged = Number((db.prepare('SELECT COUNT(*) AS c FROM source_scope_changed').get() as { c: number }).c);
     db.exec('INSERT OR IGNORE INTO source_bump_users (id) SELECT id FROM source_scope_changed');
     db.exec('DELETE FROM source_scope_changed');
     db.prepare(`INSERT INTO source_scope_changed
-      SELECT g.id FROM source_groups g WHERE g.assigned <> (CASE WHEN ?1 = 1 OR EXISTS (
-        SELECT 1 FROM source_assignments a WHERE a.principal_id = g.id AND a.principal_type = 'Group') THEN 1 ELSE 0 END)`).run(all);
+      SELECT g.id FROM source_groups g WHERE g.assigned <> (CASE WHEN @p = 1 OR EXISTS (
+        SELECT 1 FROM source_assignments a WHERE a.principal_id = g.id AND a.principal_type = 'Group') THEN 1 ELSE 0 END)`).run({ p: all });
     db.exec(`UPDATE source_groups SET assigned = 1 - assigned WHERE id IN (SELECT id FROM source_scope_changed);
       INSERT OR IGNORE INTO source_bump_groups (id) SELECT id FROM source_scope_changed;
       DELETE FROM source_scope_changed`);

@@ -1,0 +1,210 @@
+// The source façade the engine and the CLI call: read Entra incrementally into the source store, read one
+// user or group on demand, and forget the delta state for a resync. It owns the source's MSAL application,
+// dispatcher and Graph client for its lifetime, and runs one operation at a time.
+import { EntraSyncError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { CommitSummary, SourceStoreImpl } from '../state/source-store.js';
+import { createTokenSource } from './auth.js';
+import { resolveEndpoints } from './clouds.js';
+import { readAssignments, readDeltaRound, type ReadProgress, type RoundMode } from './delta.js';
+import { createGraphHttp, GraphRequestError, type GraphHttp } from './graph.js';
+import { createDispatcher, createMsalNetworkClient } from './network.js';
+import type { SourceOptions } from './options.js';
+import type { RetryOptions } from './retry.js';
+import type { SourceGroupRecord, SourceMember, SourceUserRecord } from './types.js';
+
+/** Always selected: the join key, the sign-in name and the enabled flag drive provisioning whatever the mappings. */
+export const ALWAYS_SELECTED_USER_ATTRIBUTES = ['id', 'userPrincipalName', 'accountEnabled'] as const;
+export const GROUP_SELECT = 'displayName,description,mailNickname,members';
+const GROUP_PLAIN_SELECT = 'id,displayName,description,mailNickname';
+
+export interface ReadSummary extends CommitSummary {
+  /** True when either delta round was a full one (first read, forced, changed $select or expired state). */
+  full: boolean;
+  users: { mode: RoundMode; pages: number; items: number; resynced: boolean };
+  groups: { mode: RoundMode; pages: number; items: number; resynced: boolean };
+  assignments: number;
+  /** HTTP requests to Graph and to the token endpoint during this read (retries included). */
+  requests: number;
+  durationMs: number;
+}
+
+export interface ReadOptions {
+  /** Ignore the stored delta links and read everything (objects not seen are then treated as deleted). */
+  full?: boolean;
+  onProgress?: (p: ReadProgress) => void;
+}
+
+export interface SourceReader {
+  /** The user attributes requested from Graph ($select). */
+  readonly select: readonly string[];
+  read(options?: ReadOptions): Promise<ReadSummary>;
+  /** Fresh GET of one user (by object id or userPrincipalName) plus the assignments, stored and returned. */
+  readUser(upnOrId: string): Promise<SourceUserRecord>;
+  readGroup(id: string): Promise<SourceGroupRecord>;
+  /** Forget both delta links: the next read is a full round. */
+  resetDeltaLinks(): void;
+  /** Closes the connections; the store stays open (it belongs to the caller). */
+  close(): Promise<void>;
+}
+
+export interface SourceReaderDeps {
+  store: SourceStoreImpl;
+  logger?: Logger | undefined;
+  /** Attribute names the mappings and scoping filters reference. */
+  select: string[];
+  retry?: RetryOptions | undefined;
+}
+
+/** The $select list: always-needed attributes, then the referenced ones, then configured extras; no duplicates. */
+export function userSelectList(select: readonly string[], extra: readonly string[] = []): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const name of [...ALWAYS_SELECTED_USER_ATTRIBUTES, ...select, ...extra]) {
+    const trimmed = name.trim();
+    // objectId is Entra's provisioning name for id; Graph knows only id. Computed names are not Graph properties.
+    const graphName = trimmed === 'objectId' ? 'id' : trimmed;
+    if (!graphName || graphName === 'IsSoftDeleted' || seen.has(graphName.toLowerCase())) continue;
+    seen.add(graphName.toLowerCase());
+    out.push(graphName);
+  }
+  return out;
+}
+
+export function createSourceReader(options: SourceOptions, deps: SourceReaderDeps): SourceReader {
+  const endpoints = resolveEndpoints(options.cloud, { authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl });
+  if (new URL(endpoints.graphBaseUrl).pathname !== '/') {
+    throw new EntraSyncError('CONFIG_INVALID', 'graphBaseUrl must be a root URL without a path (the version is added by the reader)', { configPath: 'source.graphBaseUrl' });
+  }
+  const store = deps.store;
+  store.configure({ scope: options.scope, flattenNestedGroups: options.flattenNestedGroups });
+  const dispatcher = createDispatcher({ proxy: options.proxy, caFile: options.caFile, timeoutMs: options.timeoutMs });
+  let tokenRequests = 0;
+  const networkClient = createMsalNetworkClient(dispatcher, options.timeoutMs, { count: () => { tokenRequests++; } });
+  const tokens = createTokenSource(options, { endpoints, networkClient, logger: deps.logger });
+  const http: GraphHttp = createGraphHttp({ endpoints, tokens, dispatcher, timeoutMs: options.timeoutMs, retry: deps.retry, logger: deps.logger });
+  const select = userSelectList(deps.select, options.select);
+  const usersInitialUrl = `/users/delta?$select=${select.join(',')}`;
+  const groupsInitialUrl = `/groups/delta?$select=${GROUP_SELECT}`;
+  const usersSignature = [...select].sort().join(',');
+  const groupsSignature = GROUP_SELECT;
+
+  // One operation at a time: they share the stage tables.
+  let queue: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const run = queue.then(op, op);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+  const requestsNow = (): number => http.requestCount + tokenRequests;
+
+  async function refreshAssignments(onProgress?: (p: ReadProgress) => void): Promise<number> {
+    const r = await readAssignments(http, store, { servicePrincipalId: options.servicePrincipalId, pageSize: options.pageSize, onProgress });
+    return r.items;
+  }
+
+  async function read(readOptions: ReadOptions = {}): Promise<ReadSummary> {
+    const started = Date.now();
+    const requestsBefore = requestsNow();
+    const storedLink = (kind: 'users' | 'groups', signature: string): string | undefined => {
+      if (readOptions.full) return undefined;
+      const stored = store.deltaLink(kind);
+      // A link tracks the $select it was made with; new attributes need a full round to be filled in.
+      if (!stored || stored.selectSignature !== signature) return undefined;
+      return stored.link;
+    };
+    try {
+      const assignments = await refreshAssignments(readOptions.onProgress);
+      const users = await readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger });
+      const groups = await readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger });
+      const committed = store.commit({
+        users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
+        groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
+        assignments: true,
+      });
+      const summary: ReadSummary = {
+        ...committed,
+        full: users.mode === 'full' || groups.mode === 'full',
+        users: { mode: users.mode, pages: users.pages, items: users.items, resynced: users.resynced },
+        groups: { mode: groups.mode, pages: groups.pages, items: groups.items, resynced: groups.resynced },
+        assignments,
+        requests: requestsNow() - requestsBefore,
+        durationMs: Date.now() - started,
+      };
+      deps.logger?.info({ component: 'source', ...summary }, 'read Entra');
+      return summary;
+    } catch (err) {
+      // Nothing was applied; drop the partial stage so it cannot be mistaken for a round later.
+      store.clearStage();
+      throw err;
+    }
+  }
+
+  async function readUser(upnOrId: string): Promise<SourceUserRecord> {
+    const key = upnOrId.trim();
+    if (!key) throw new EntraSyncError('SOURCE_USER_NOT_FOUND', 'no user id or userPrincipalName given');
+    try {
+      let user: Record<string, unknown>;
+      try {
+        user = await http.getJson(`/users/${encodeURIComponent(key)}?$select=${select.join(',')}`);
+      } catch (err) {
+        if (err instanceof GraphRequestError && err.status === 404) {
+          throw new EntraSyncError('SOURCE_USER_NOT_FOUND', `no user ${key} in Entra`, { objectId: key }, { cause: err });
+        }
+        throw err;
+      }
+      if (typeof user.id !== 'string') throw new GraphRequestError('GRAPH_BAD_RESPONSE', 'user object has no "id"', `${http.apiRoot}/users/${key}`, 200);
+      store.clearStage();
+      await refreshAssignments();
+      store.stageUsers([user]);
+      store.commit({ users: { mode: 'snapshot' }, assignments: true });
+      return store.user(user.id)!;
+    } catch (err) {
+      store.clearStage();
+      throw err;
+    }
+  }
+
+  async function readGroup(id: string): Promise<SourceGroupRecord> {
+    try {
+      let group: Record<string, unknown>;
+      try {
+        group = await http.getJson(`/groups/${encodeURIComponent(id)}?$select=${GROUP_PLAIN_SELECT}`);
+      } catch (err) {
+        if (err instanceof GraphRequestError && err.status === 404) {
+          throw new EntraSyncError('SOURCE_GROUP_NOT_FOUND', `no group ${id} in Entra`, { objectId: id }, { cause: err });
+        }
+        throw err;
+      }
+      if (typeof group.id !== 'string') throw new GraphRequestError('GRAPH_BAD_RESPONSE', 'group object has no "id"', `${http.apiRoot}/groups/${id}`, 200);
+      store.clearStage();
+      await refreshAssignments();
+      store.stageGroups([group]);
+      for (let url: string | undefined = `/groups/${encodeURIComponent(group.id)}/members?$select=id&$top=999`; url;) {
+        const page = await http.getPage(url);
+        const members: SourceMember[] = [];
+        for (const m of page.value) {
+          const t = m['@odata.type'];
+          if (t === '#microsoft.graph.user') members.push({ id: m.id as string, type: 'user' });
+          else if (t === '#microsoft.graph.group') members.push({ id: m.id as string, type: 'group' });
+        }
+        store.stageGroupMembers(group.id, members);
+        url = page.nextLink;
+      }
+      store.commit({ groups: { mode: 'snapshot' }, assignments: true });
+      return store.group(group.id)!;
+    } catch (err) {
+      store.clearStage();
+      throw err;
+    }
+  }
+
+  return {
+    select,
+    read: (o) => exclusive(() => read(o)),
+    readUser: (k) => exclusive(() => readUser(k)),
+    readGroup: (id) => exclusive(() => readGroup(id)),
+    resetDeltaLinks: () => store.resetDeltaLinks(),
+    close: async () => { await queue; await dispatcher.close(); },
+  };
+}
