@@ -1,0 +1,48 @@
+// Injected faults for resilience tests and benchmarks: 429 with Retry-After, 500, added latency and
+// connection resets, each at a configurable rate drawn from a seeded generator so a run can be repeated.
+
+export interface ScimFaults {
+  /** Share of requests answered 429 (0..1). */
+  rate429: number;
+  /** Retry-After seconds sent with a 429. */
+  retryAfterSeconds: number;
+  /** Share of requests answered 500 (0..1). */
+  rate500: number;
+  /** Milliseconds added before every request is handled. */
+  latencyMs: number;
+  /** Share of requests whose connection is destroyed without an answer (0..1). */
+  resetRate: number;
+  /** Seed of the generator that decides which requests fail. */
+  seed: number;
+}
+
+export const NO_FAULTS: ScimFaults = { rate429: 0, retryAfterSeconds: 1, rate500: 0, latencyMs: 0, resetRate: 0, seed: 1 };
+
+export type FaultDecision = 'reset' | '429' | '500' | 'none';
+
+/** mulberry32: small, fast and good enough to spread faults; reseeded whenever `faults.seed` changes. */
+export class FaultDice {
+  private state = 0;
+  private seededWith: number | undefined;
+
+  roll(faults: ScimFaults): FaultDecision {
+    if (faults.resetRate <= 0 && faults.rate429 <= 0 && faults.rate500 <= 0) return 'none';
+    if (this.seededWith !== faults.seed) {
+      this.seededWith = faults.seed;
+      this.state = faults.seed >>> 0;
+    }
+    const r = this.next();
+    if (r < faults.resetRate) return 'reset';
+    if (r < faults.resetRate + faults.rate429) return '429';
+    if (r < faults.resetRate + faults.rate429 + faults.rate500) return '500';
+    return 'none';
+  }
+
+  private next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
