@@ -15,8 +15,7 @@ import type { SourceGroupRecord, SourceMember, SourceUserRecord } from './types.
 
 /** Always selected: the join key, the sign-in name and the enabled flag drive provisioning whatever the mappings. */
 export const ALWAYS_SELECTED_USER_ATTRIBUTES = ['id', 'userPrincipalName', 'accountEnabled'] as const;
-export const GROUP_SELECT = 'displayName,description,mailNickname,members';
-const GROUP_PLAIN_SELECT = 'id,displayName,description,mailNickname';
+export const GROUP_ATTRIBUTES = ['displayName', 'description', 'mailNickname'] as const;
 
 export interface ReadSummary extends CommitSummary {
   /** True when either delta round was a full one (first read, forced, changed $select or expired state). */
@@ -53,6 +52,8 @@ export interface SourceReaderDeps {
   logger?: Logger | undefined;
   /** Attribute names the mappings and scoping filters reference. */
   select: string[];
+  /** Group attributes the group mappings and filters reference, beyond displayName, description, mailNickname. */
+  groupSelect?: string[] | undefined;
   retry?: RetryOptions | undefined;
 }
 
@@ -85,9 +86,11 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
   const http: GraphHttp = createGraphHttp({ endpoints, tokens, dispatcher, timeoutMs: options.timeoutMs, retry: deps.retry, logger: deps.logger });
   const select = userSelectList(deps.select, options.select);
   const usersInitialUrl = `/users/delta?$select=${select.join(',')}`;
-  const groupsInitialUrl = `/groups/delta?$select=${GROUP_SELECT}`;
+  const groupAttributes = [...new Set([...GROUP_ATTRIBUTES, ...(deps.groupSelect ?? []).filter((a) => a !== 'objectId' && a !== 'id' && a !== 'members')])];
+  const groupsInitialUrl = `/groups/delta?$select=${[...groupAttributes, 'members'].join(',')}`;
+  const groupPlainSelect = ['id', ...groupAttributes].join(',');
   const usersSignature = [...select].sort().join(',');
-  const groupsSignature = GROUP_SELECT;
+  const groupsSignature = [...groupAttributes].sort().join(',');
 
   // One operation at a time: they share the stage tables.
   let queue: Promise<unknown> = Promise.resolve();
@@ -169,7 +172,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     try {
       let group: Record<string, unknown>;
       try {
-        group = await http.getJson(`/groups/${encodeURIComponent(id)}?$select=${GROUP_PLAIN_SELECT}`);
+        group = await http.getJson(`/groups/${encodeURIComponent(id)}?$select=${groupPlainSelect}`);
       } catch (err) {
         if (err instanceof GraphRequestError && err.status === 404) {
           throw new EntraSyncError('SOURCE_GROUP_NOT_FOUND', `no group ${id} in Entra`, { objectId: id }, { cause: err });
