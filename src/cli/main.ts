@@ -7,6 +7,8 @@ import { formatError } from './output.js';
 type CommandModule = { run(argv: string[]): Promise<number>; summary: string };
 
 const commands: Record<string, () => Promise<CommandModule>> = {
+  expr: () => import('./expr.js'),
+  scope: () => import('./scope.js'),
 };
 
 function usage(): string {
