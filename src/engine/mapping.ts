@@ -77,6 +77,12 @@ function formatPath(path: readonly (string | number)[]): string {
   return out;
 }
 
+/** Entra's default non-gallery group mapping: displayName (matching) and externalId ← objectId. */
+const DEFAULT_GROUP_MAPPINGS: TargetConfig['groups']['mappings'] = [
+  { target: 'displayName', source: 'displayName', matchPriority: 1, apply: 'always' },
+  { target: 'externalId', source: 'objectId', apply: 'always' },
+];
+
 /** SCIM's `active` is a Boolean and `manager` a Reference even when the mapping does not say so. */
 function inferType(path: string, activeAttribute: string): TargetType {
   if (path.toLowerCase() === activeAttribute.toLowerCase()) return 'Boolean';
@@ -96,7 +102,9 @@ function compileObjectMapping(
   const types: Record<string, TargetType> = {};
   const seenTargets = new Map<string, number>();
   const priorities: { path: string; priority: number }[] = [];
-  section.mappings.forEach((m, i) => {
+  // Entra's default group mapping, when a groups section gives none.
+  const configured = kind === 'group' && section.mappings.length === 0 ? DEFAULT_GROUP_MAPPINGS : section.mappings;
+  configured.forEach((m, i) => {
     const at = [...basePath, 'mappings', i];
     if (m.remove) return; // validated away by the loader; harmless here
     const key = m.target.toLowerCase();

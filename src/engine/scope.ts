@@ -3,6 +3,7 @@
 // means everything is in scope. Semantics follow Microsoft's scoping-filter documentation:
 // string comparisons are case-sensitive, the GREATER/LESS operators compare integers only, a null or empty
 // attribute makes every clause false except IS NULL, and multi-valued attributes cannot be filtered.
+import { compileDotNetRegex, RegexProblem } from '../expressions/regex.js';
 import { isNullOrEmpty, readSourceAttribute } from './values.js';
 
 export const SCOPING_OPERATORS = [
@@ -70,14 +71,17 @@ OPERATOR_ALIASES.set('CONTAINS', 'INCLUDES');
 const regexCache = new Map<string, RegExp>();
 
 /**
- * A .NET pattern as a JavaScript RegExp. The two dialects agree on what scoping filters use (classes,
- * quantifiers, named groups `(?<n>…)`); a leading inline `(?i)` becomes the `i` flag. Throws SyntaxError.
+ * A .NET pattern as a JavaScript RegExp, translated by the expression language's .NET regex support (the
+ * same dialect as Replace): named groups, a leading `(?i)`, `\A`/`\z` carry over. Unanchored, like .NET's
+ * Regex.IsMatch. Throws an Error naming the problem when the pattern cannot be used.
  */
 export function scopingRegex(pattern: string): RegExp {
   let re = regexCache.get(pattern);
   if (!re) {
-    const caseInsensitive = pattern.startsWith('(?i)');
-    re = new RegExp(caseInsensitive ? pattern.slice(4) : pattern, caseInsensitive ? 'iu' : 'u');
+    const translated = compileDotNetRegex(pattern);
+    if (translated instanceof RegexProblem) throw new Error(translated.message);
+    // The translation is global (for Replace); a test must not carry lastIndex between calls.
+    re = new RegExp(translated.regex.source, translated.regex.flags.replace(/[gdy]/g, ''));
     if (regexCache.size > 1000) regexCache.clear();
     regexCache.set(pattern, re);
   }
