@@ -142,7 +142,12 @@ function applyOne(resource: Obj, op: PatchOperation, target: PatchPath, ctx: Pat
     for (const [k, v] of Object.entries(op.value)) applyOne(resource, { ...op, value: v, rawPath: `${ext!.id}:${k}` }, { path: { urn: ext!.id, attr: k } }, ctx);
     return;
   }
-  const def = ext ? findAttribute(ext.attributes, path.attr) : lookupAttribute(ctx.rs, undefined, path.attr);
+  let def = ext ? findAttribute(ext.attributes, path.attr) : lookupAttribute(ctx.rs, undefined, path.attr);
+  if (!def && !ext && path.urn === undefined) {
+    // Entra writes `manager` without its URN; accept a bare name that exactly one extension defines.
+    const owners = ctx.rs.extensions.filter((e) => findAttribute(e.attributes, path.attr));
+    if (owners.length === 1) return applyOne(resource, op, { ...target, path: { ...path, urn: owners[0]!.id } }, ctx);
+  }
   if (!def) throw new ScimError(400, `"${op.rawPath}": no attribute "${path.attr}" in ${ext?.id ?? ctx.rs.core.id}`, 'invalidPath');
   if (def.mutability === 'readOnly') throw new ScimError(400, `"${op.rawPath}": ${def.name} is read-only`, 'mutability');
   if (ctx.honoured && !ctx.honoured(ext?.id, def.name)) throw new ScimError(400, `"${op.rawPath}": this service does not handle ${def.name}`, 'invalidPath');

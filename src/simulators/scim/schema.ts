@@ -175,7 +175,11 @@ export function canonicalValue(def: AttributeDef, value: unknown, where: string)
     }
     return out;
   }
-  if (Array.isArray(value)) throw new ScimError(400, `${where} is single-valued but an array was sent`, 'invalidValue');
+  if (Array.isArray(value)) {
+    // Entra sends the manager reference as a one-element array; its targets take the element.
+    if (value.length === 1) return canonicalSingle(def, value[0], where);
+    throw new ScimError(400, `${where} is single-valued but an array was sent`, 'invalidValue');
+  }
   return canonicalSingle(def, value, where);
 }
 
