@@ -142,7 +142,7 @@ function applyOne(resource: Obj, op: PatchOperation, target: PatchPath, ctx: Pat
     for (const [k, v] of Object.entries(op.value)) applyOne(resource, { ...op, value: v, rawPath: `${ext!.id}:${k}` }, { path: { urn: ext!.id, attr: k } }, ctx);
     return;
   }
-  let def = ext ? findAttribute(ext.attributes, path.attr) : lookupAttribute(ctx.rs, undefined, path.attr);
+  const def = ext ? findAttribute(ext.attributes, path.attr) : lookupAttribute(ctx.rs, undefined, path.attr);
   if (!def && !ext && path.urn === undefined) {
     // Entra writes `manager` without its URN; accept a bare name that exactly one extension defines.
     const owners = ctx.rs.extensions.filter((e) => findAttribute(e.attributes, path.attr));
