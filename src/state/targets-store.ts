@@ -213,6 +213,7 @@ export class TargetsStore {
       countLinks: db.prepare("SELECT count(*) AS n FROM target_links WHERE target = ? AND status != 'deleted'"),
       countLinksByType: db.prepare("SELECT count(*) AS n FROM target_links WHERE target = ? AND type = ? AND status != 'deleted'"),
       linksOf: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? ORDER BY source_id'),
+      linksPage: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? AND source_id > ? ORDER BY source_id LIMIT ?'),
       ensureCursor: db.prepare("INSERT INTO target_cursors (target, seq, links_version, updated_at) VALUES (?, 0, 0, ?) ON CONFLICT (target) DO NOTHING"),
       cursor: db.prepare('SELECT seq, links_version FROM target_cursors WHERE target = ?'),
       setCursor: db.prepare('UPDATE target_cursors SET seq = ?, updated_at = ? WHERE target = ?'),
@@ -320,6 +321,11 @@ export class TargetsStore {
 
   *links(target: string, type: ObjectType): IterableIterator<Link> {
     for (const row of this.s.linksOf.iterate(target, type) as IterableIterator<LinkRow>) yield rowToLink(row);
+  }
+
+  /** One page of links in source-id order (keyset paging), so callers can await between pages without holding a statement open. */
+  linksPage(target: string, type: ObjectType, afterSourceId: string, limit: number): Link[] {
+    return (this.s.linksPage.all(target, type, afterSourceId, limit) as LinkRow[]).map(rowToLink);
   }
 
   /** Whether some linked object of the target was written with attribute `path` = `value` (for uniqueness checks). */

@@ -143,7 +143,7 @@ function eq(a: unknown, b: unknown): boolean {
   return typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
-export function targetError(kind: TargetError['kind'], message = kind, status?: number): TargetError {
+export function targetError(kind: TargetError['kind'], message: string = kind, status?: number): TargetError {
   return new TargetError({ kind, message, target: 'fake', ...(status ? { status } : {}) });
 }
 

@@ -8,7 +8,7 @@ import type { PlannedOperation } from '../../src/engine/types.js';
 
 const HOUR = 3_600_000;
 const store = () => new TargetsStore(openDatabase(':memory:'));
-const disable = (sourceId: string): PlannedOperation => ({ kind: 'disable', type: 'user', sourceId, displayName: sourceId, targetId: `t-${sourceId}`, reason: 'unassigned' });
+const disable = (sourceId: string): Extract<PlannedOperation, { kind: 'disable' | 'enable' }> => ({ kind: 'disable', type: 'user', sourceId, displayName: sourceId, targetId: `t-${sourceId}`, reason: 'unassigned' });
 
 describe('targets store: links', () => {
   it('keeps links per target, finds them by source id and by target id, and hashes written attributes stably', () => {

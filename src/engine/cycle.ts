@@ -1,0 +1,644 @@
+// One provisioning cycle for one target: the source changes since this target's cursor (plus failed
+// objects whose retry is due) → scope and map → plan against the links → hold back what the deletion
+// threshold stops → apply the rest → move the cursor once every change up to it is applied or recorded
+// as a failure. Also: saved plans (build, then apply exactly that or refuse), approving or rejecting
+// staged operations, and reconcile (re-read the target and repair drift). Every entry point returns a
+// plain summary object; logs and metrics follow the events.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { EntraSyncError } from '../errors.js';
+import type { TargetConfig } from '../config/schema.js';
+import type { SourceStore } from '../source/types.js';
+import type { ObjectType, TargetConnector } from '../targets/connector.js';
+import { leaseHeldError, type QuarantineState, type SavedPlan, type TargetsStore } from '../state/targets-store.js';
+import { applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
+import { SyncEvents } from './events.js';
+import { desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from './mapping.js';
+import { planObject } from './plan.js';
+import { applyThreshold, isDestructive, type DeleteThreshold } from './threshold.js';
+import type { DesiredObject, PlannedOperation, ProvisioningStep } from './types.js';
+
+const HOUR = 3_600_000;
+
+/** What a target does about failures, deletions and quarantine (from its config, see `cyclePolicyFromConfig`). */
+export interface CyclePolicy {
+  deleteThreshold: DeleteThreshold;
+  /** Delay before each retry of a failed object; the last step repeats. */
+  retryScheduleMs: readonly number[];
+  /** Stop retrying an object this long after its first failure (Entra: 28 days); null = never. */
+  giveUpAfterMs: number | null;
+  quarantine: {
+    /** Share of a cycle's object operations that failed above which the target is quarantined. */
+    failureRatio: number;
+    /** The ratio is ignored below this many failures. */
+    minFailures: number;
+    /** Wait before the next cycle while quarantined; the last step repeats (Entra slows to daily). */
+    backoffMs: readonly number[];
+  };
+  onNotFound: 'recreate' | 'unlink';
+  concurrency: number;
+  leaseTtlMs: number;
+  /** Objects mapped and planned per batch: bounds memory on an initial sync of a large tenant. */
+  batchSize: number;
+}
+
+export const DEFAULT_CYCLE_POLICY: CyclePolicy = {
+  deleteThreshold: { count: 500 },
+  retryScheduleMs: [6 * HOUR, 12 * HOUR, 24 * HOUR],
+  giveUpAfterMs: 28 * 24 * HOUR,
+  quarantine: { failureRatio: 0.4, minFailures: 10, backoffMs: [HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 16 * HOUR, 24 * HOUR] },
+  onNotFound: 'recreate',
+  concurrency: 16,
+  leaseTtlMs: 10 * 60_000,
+  batchSize: 500,
+};
+
+/** The cycle policy a target's configuration asks for. */
+export function cyclePolicyFromConfig(target: Pick<TargetConfig, 'deleteThreshold' | 'failedObjectRetry' | 'quarantine'>): CyclePolicy {
+  const maxBackoff = target.quarantine.maxBackoff;
+  const backoff = DEFAULT_CYCLE_POLICY.quarantine.backoffMs.filter((ms) => ms < maxBackoff);
+  return {
+    ...DEFAULT_CYCLE_POLICY,
+    deleteThreshold: { ...target.deleteThreshold },
+    retryScheduleMs: [...target.failedObjectRetry.after, target.failedObjectRetry.thenEvery],
+    giveUpAfterMs: target.failedObjectRetry.giveUpAfter,
+    quarantine: { failureRatio: target.quarantine.failureRatio, minFailures: target.quarantine.minFailures, backoffMs: [...backoff, maxBackoff] },
+  };
+}
+
+export interface CycleOptions {
+  /** Plan only: nothing is sent to the target and nothing is written to links, cursor, failures or staging. */
+  dryRun?: boolean;
+  /** Compare every source object, not only those changed since the cursor (resync). */
+  full?: boolean;
+  now?: () => Date;
+  /** Who holds the lease (defaults to host:pid:random). */
+  holder?: string;
+  defaultDomain?: string;
+  /** Provision on demand: only these source objects (the cursor does not move). */
+  only?: { users?: string[]; groups?: string[] };
+  /** Run even though the target is quarantined and its next attempt is not due (an admin's explicit command). */
+  ignoreQuarantine?: boolean;
+}
+
+export interface CycleInput {
+  store: TargetsStore;
+  source: SourceStore;
+  compiled: CompiledTarget;
+  connector: TargetConnector;
+  options?: CycleOptions;
+  policy?: Partial<CyclePolicy>;
+  events?: SyncEvents;
+}
+
+export type CycleKind = 'sync' | 'provision' | 'apply-plan' | 'approve' | 'reconcile';
+
+export interface CycleCounts extends ApplyCounts {
+  /** Objects examined whose target already holds what they should. */
+  unchanged: number;
+}
+
+/** The plain result of every entry point in this module. */
+export interface CycleSummary {
+  runId: string;
+  target: string;
+  kind: CycleKind;
+  status: 'success' | 'partial' | 'failed' | 'quarantined';
+  dryRun: boolean;
+  full: boolean;
+  cursor: { from: number; to: number };
+  examined: { users: number; groups: number; retries: number };
+  counts: CycleCounts;
+  failed: number;
+  failures: FailedObject[];
+  /** Disables/deletes held back by the threshold, awaiting `approve`. */
+  staged: number;
+  deferredMembers: number;
+  /** Requests the target connector sent (HTTP requests when the connector reports them, else connector calls). */
+  requests: number;
+  durationMs: number;
+  recovered: { landed: number; replanned: number };
+  quarantine: QuarantineState | null;
+  /** Present on dry runs and plans: every operation that would be sent, and those that would be staged. */
+  plan?: { operations: PlannedOperation[]; staged: PlannedOperation[] };
+  /** Why the cycle did not run (quarantine not due), when it did not. */
+  skippedReason?: string;
+}
+
+// ── one cycle ───────────────────────────────────────────────────────────────────────────────────
+
+/** Runs one cycle for one target. Throws EntraSyncError TARGET_LEASED if another process holds the target. */
+export async function runCycle(input: CycleInput): Promise<CycleSummary> {
+  const options = input.options ?? {};
+  const kind: CycleKind = options.only ? 'provision' : 'sync';
+  return withTarget(input, kind, async (run) => {
+    if (!options.dryRun) {
+      const q = input.store.quarantine(run.target);
+      if (q && !options.ignoreQuarantine && new Date(q.nextAttempt).getTime() > run.now().getTime()) {
+        run.skip(`target is quarantined (${q.reason}: ${q.message}); next attempt at ${q.nextAttempt}`);
+        return;
+      }
+      await run.recover();
+    }
+    const planned = run.plan(options.full ?? false, options.only);
+    let held: PlannedOperation[] = [];
+    for (const batch of planned) {
+      held.push(...batch.destructive);
+      if (options.dryRun) { run.collect(batch.operations); continue; }
+      await run.apply(batch.operations, batch.steps);
+      if (run.stopped) break;
+    }
+    if (!run.stopped) {
+      held = run.threshold(held, !options.dryRun);
+      if (options.dryRun) run.collect(held);
+      else await run.apply(held, run.heldSteps);
+    }
+    if (!options.dryRun && !options.only && !run.stopped) input.store.setCursor(run.target, run.cursor.to);
+  });
+}
+
+// ── saved plans ─────────────────────────────────────────────────────────────────────────────────
+
+/** Plans a cycle without sending anything and saves it with what it was built on; `applySavedPlan` applies exactly it. */
+export async function buildPlan(input: CycleInput): Promise<{ plan: SavedPlan; summary: CycleSummary }> {
+  const summary = await runCycle({ ...input, options: { ...input.options, dryRun: true, only: undefined } });
+  const target = input.compiled.name;
+  const plan = input.store.savePlan({
+    target, sourceSeq: summary.cursor.to, cursorSeq: summary.cursor.from, linksVersion: input.store.linksVersion(target),
+    full: summary.full, operations: summary.plan!.operations, staged: summary.plan!.staged,
+    diff: formatPlan(summary.plan!.operations, summary.plan!.staged),
+  });
+  return { plan, summary };
+}
+
+/**
+ * Applies a saved plan exactly, or refuses (EntraSyncError PLAN_STALE) if the source or the target's links
+ * have moved since it was built: a plan reviewed against one state must not be applied to another.
+ */
+export async function applySavedPlan(input: Omit<CycleInput, 'options'> & { planId: string; options?: Pick<CycleOptions, 'now' | 'holder'> }): Promise<CycleSummary> {
+  const plan = input.store.plan(input.planId);
+  if (!plan) throw new EntraSyncError('PLAN_NOT_FOUND', `no saved plan with id "${input.planId}"`, { objectId: input.planId });
+  if (plan.target !== input.compiled.name) throw new EntraSyncError('PLAN_WRONG_TARGET', `plan ${plan.id} was built for target "${plan.target}", not "${input.compiled.name}"`, { objectId: plan.id });
+  if (plan.status !== 'pending') throw new EntraSyncError('PLAN_ALREADY_USED', `plan ${plan.id} was already ${plan.status}${plan.appliedAt ? ` at ${plan.appliedAt}` : ''}; build a new one with \`plan\``, { objectId: plan.id });
+  return withTarget({ ...input, options: input.options ?? {} }, 'apply-plan', async (run) => {
+    await run.recover();
+    const reason = stalePlanReason(plan, input.source.currentSeq(), input.store.cursor(plan.target), input.store.linksVersion(plan.target));
+    if (reason) {
+      input.store.setPlanStatus(plan.id, 'refused');
+      throw new EntraSyncError('PLAN_STALE', `plan ${plan.id} cannot be applied: ${reason}; run \`plan\` again and review the new plan`, { objectId: plan.id });
+    }
+    run.cursor = { from: plan.cursorSeq, to: plan.sourceSeq };
+    for (const op of plan.staged) run.stage(op);
+    await run.apply(plan.operations, undefined);
+    if (!run.stopped) input.store.setCursor(plan.target, plan.sourceSeq);
+    input.store.setPlanStatus(plan.id, 'applied', run.now());
+  });
+}
+
+function stalePlanReason(plan: SavedPlan, sourceSeq: number, cursor: number, linksVersion: number): string | null {
+  if (sourceSeq !== plan.sourceSeq) return `the source has changed since it was built (source seq ${plan.sourceSeq} → ${sourceSeq})`;
+  if (cursor !== plan.cursorSeq) return `another cycle has run for this target since it was built (cursor ${plan.cursorSeq} → ${cursor})`;
+  if (linksVersion !== plan.linksVersion) return `what the target holds has changed since it was built (links version ${plan.linksVersion} → ${linksVersion})`;
+  return null;
+}
+
+/** A readable diff: one line per operation, attribute changes indented under it. */
+export function formatPlan(operations: readonly PlannedOperation[], staged: readonly PlannedOperation[] = []): string {
+  const lines: string[] = [];
+  const show = (v: unknown) => (v === null || v === undefined ? '∅' : JSON.stringify(v));
+  const describe = (op: PlannedOperation, prefix: string) => {
+    const who = `${op.type} ${op.displayName} (${op.sourceId})`;
+    switch (op.kind) {
+      case 'create':
+        lines.push(`${prefix}+ create ${who}${op.match.length ? `, unless one matches ${op.match.map((m) => `${m.path}=${show(m.value)}`).join(' or ')}` : ''}`);
+        for (const [path, value] of Object.entries(op.attributes)) lines.push(`${prefix}    ${path}: ${show(value)}`);
+        break;
+      case 'update':
+        lines.push(`${prefix}~ update ${who} → ${op.targetId}`);
+        for (const c of op.changes) lines.push(`${prefix}    ${c.path}: ${show(c.before)} → ${show(c.after)}`);
+        break;
+      case 'disable': case 'enable': case 'delete':
+        lines.push(`${prefix}${op.kind === 'enable' ? '+' : '-'} ${op.kind} ${who} → ${op.targetId} (${op.reason})`);
+        break;
+      case 'addMembers': case 'removeMembers':
+        lines.push(`${prefix}${op.kind === 'addMembers' ? '+' : '-'} ${op.kind === 'addMembers' ? 'add' : 'remove'} ${op.memberSourceIds.length} member(s) ${op.kind === 'addMembers' ? 'to' : 'from'} ${who}: ${op.memberSourceIds.join(', ')}`);
+        break;
+      case 'unlink': case 'skip':
+        lines.push(`${prefix}  ${op.kind} ${who}: ${op.reason}`);
+        break;
+    }
+  };
+  for (const op of operations) describe(op, '');
+  if (staged.length) {
+    lines.push(`held back by the deletion threshold (${staged.length}, need approval):`);
+    for (const op of staged) describe(op, '  ');
+  }
+  if (lines.length === 0) lines.push('nothing to do: the target already holds what it should');
+  return lines.join('\n');
+}
+
+// ── staged operations ───────────────────────────────────────────────────────────────────────────
+
+/** Releases the operations the deletion threshold held back and applies them now. */
+export async function approveStaged(input: Omit<CycleInput, 'source'> & { source?: SourceStore }): Promise<CycleSummary> {
+  return withTarget(input, 'approve', async (run) => {
+    await run.recover();
+    const ops = input.store.approve(run.target);
+    await run.apply(ops, (op) => [step('scope', 'success', `${op.kind} approved by an administrator`)]);
+  });
+}
+
+/** Drops the held-back operations; each object's provisioning log says so. Returns what was dropped. */
+export function rejectStaged(store: TargetsStore, target: string, now = new Date()): PlannedOperation[] {
+  const runId = randomUUID();
+  return store.transaction(() => {
+    const dropped = store.reject(target);
+    for (const op of dropped) {
+      store.log({
+        runId, target, type: op.type, sourceId: op.sourceId, targetId: 'targetId' in op ? op.targetId : null, displayName: op.displayName,
+        action: 'skip', status: 'skipped', steps: [step('action', 'skipped', `${op.kind} rejected by an administrator`)], modifiedProperties: [], at: now.toISOString(),
+      });
+    }
+    return dropped;
+  });
+}
+
+// ── reconcile ───────────────────────────────────────────────────────────────────────────────────
+
+export interface DriftFix {
+  type: ObjectType;
+  sourceId: string;
+  targetId: string;
+  displayName: string;
+  fix: 'recreate' | 'attributes' | 'enable' | 'disable' | 'members';
+  details: string;
+}
+
+/**
+ * Re-reads every linked object from the target and repairs what was changed there by hand: attributes we
+ * wrote, the active flag, members we added, objects deleted outright. Entra never re-reads the target.
+ */
+export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { source?: SourceStore }): Promise<CycleSummary & { fixes: DriftFix[] }> {
+  const fixes: DriftFix[] = [];
+  const summary = await withTarget(input, 'reconcile', async (run) => {
+    if (!input.options?.dryRun) await run.recover();
+    const { store, connector } = input;
+    const activePath = input.compiled.options.activeAttribute;
+    for (const type of ['user', 'group'] as const) {
+      let after = '';
+      for (;;) {
+        const page = store.linksPage(run.target, type, after, input.policy?.batchSize ?? DEFAULT_CYCLE_POLICY.batchSize);
+        if (page.length === 0) break;
+        after = page[page.length - 1]!.sourceId;
+        const ops: PlannedOperation[] = [];
+        for (const link of page) {
+          if (link.status === 'deleted') continue;
+          if (type === 'user') run.examined.users++; else run.examined.groups++;
+          const base = { type, sourceId: link.sourceId, displayName: displayNameOf(link.written, link.sourceId) };
+          const found = await connector.get(type, link.targetId);
+          if (!found) {
+            fixes.push({ ...base, targetId: link.targetId, fix: 'recreate', details: 'deleted on the target; created again from what we last wrote' });
+            ops.push({ kind: 'update', ...base, targetId: link.targetId, changes: Object.entries(link.written).map(([path, after]) => ({ path, before: null, after })), desired: { ...link.written } });
+            continue;
+          }
+          // Compare only what the connector could read back; the active flag follows the link status.
+          const readable = Object.fromEntries(Object.entries(link.written).filter(([path]) => path in found.attributes && path !== activePath));
+          const changes = diffAttributes(found.attributes, readable);
+          if (changes.length) {
+            fixes.push({ ...base, targetId: link.targetId, fix: 'attributes', details: changes.map((c) => `${c.path}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`).join('; ') });
+            ops.push({ kind: 'update', ...base, targetId: link.targetId, changes, desired: { ...link.written } });
+          }
+          if (type === 'user' && activePath in found.attributes) {
+            const want = link.status === 'active';
+            if (found.attributes[activePath] !== want) {
+              fixes.push({ ...base, targetId: link.targetId, fix: want ? 'enable' : 'disable', details: `${activePath} was ${JSON.stringify(found.attributes[activePath])} on the target` });
+              ops.push({ kind: want ? 'enable' : 'disable', type: 'user', sourceId: link.sourceId, displayName: base.displayName, targetId: link.targetId, reason: 'inScope' } as PlannedOperation);
+            }
+          }
+          if (type === 'group' && link.members?.length) {
+            const present = new Set(await connector.listMembers(link.targetId));
+            const missing = link.members.filter((m) => {
+              const member = store.linkOfMember(run.target, m);
+              return member && member.status === 'active' && !present.has(member.targetId);
+            });
+            if (missing.length) {
+              fixes.push({ ...base, targetId: link.targetId, fix: 'members', details: `${missing.length} member(s) we added were removed on the target: ${missing.join(', ')}` });
+              if (!input.options?.dryRun) {
+                // Forget them first, so a crash before the re-add leaves them for the next cycle's planner.
+                store.putLink({ ...link, members: link.members.filter((m) => !missing.includes(m)) });
+              }
+              ops.push({ kind: 'addMembers', type: 'group', sourceId: link.sourceId, displayName: base.displayName, targetId: link.targetId, memberSourceIds: missing });
+            }
+          }
+        }
+        if (input.options?.dryRun) run.collect(ops);
+        else await run.apply(ops, () => [step('import', 'success', 'read back from the target by reconcile')]);
+        if (run.stopped) return;
+      }
+    }
+  });
+  return { ...summary, fixes };
+}
+
+// ── the shared run machinery ────────────────────────────────────────────────────────────────────
+
+interface PlannedBatch {
+  operations: PlannedOperation[];
+  destructive: PlannedOperation[];
+  steps: (op: PlannedOperation) => ProvisioningStep[];
+}
+
+class TargetRun {
+  readonly target: string;
+  readonly runId: string;
+  readonly now: () => Date;
+  readonly policy: CyclePolicy;
+  readonly events: SyncEvents;
+  cursor = { from: 0, to: 0 };
+  readonly examined = { users: 0, groups: 0, retries: 0 };
+  readonly counts: CycleCounts = { ...emptyCounts(), unchanged: 0 };
+  readonly failures: FailedObject[] = [];
+  sent = 0;
+  staged = 0;
+  deferredMembers = 0;
+  stopped: ApplyResult['stopped'] = null;
+  recovered: RecoveryReport = { landed: [], replanned: [] };
+  skippedReason: string | undefined;
+  readonly collected: PlannedOperation[] = [];
+  readonly stagedOps: PlannedOperation[] = [];
+  private readonly heldStepMap = new Map<string, ProvisioningStep[]>();
+
+  constructor(private readonly input: Omit<CycleInput, 'source'> & { source?: SourceStore }, readonly holder: string) {
+    this.target = input.compiled.name;
+    this.now = input.options?.now ?? (() => new Date());
+    this.policy = { ...DEFAULT_CYCLE_POLICY, ...input.policy };
+    this.events = input.events ?? new SyncEvents();
+    this.runId = randomUUID();
+  }
+
+  get dryRun(): boolean { return this.input.options?.dryRun ?? false; }
+
+  skip(reason: string): void {
+    this.skippedReason = reason;
+    this.events.emit('cycle:skipped', { target: this.target, reason, ...(this.input.store.quarantine(this.target) ? { nextAttempt: this.input.store.quarantine(this.target)!.nextAttempt } : {}) });
+  }
+
+  async recover(): Promise<void> {
+    this.recovered = await recoverInFlight({ store: this.input.store, connector: this.input.connector, target: this.target, events: this.events, now: this.now });
+  }
+
+  collect(ops: readonly PlannedOperation[]): void {
+    this.collected.push(...ops);
+  }
+
+  heldSteps = (op: PlannedOperation): ProvisioningStep[] => this.heldStepMap.get(`${op.type}:${op.sourceId}`) ?? [];
+
+  /** Changed (or all, or only the named) objects, mapped and planned in batches; due retries are folded in. */
+  *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch> {
+    const { store, compiled } = this.input;
+    const source = this.input.source!;
+    const now = this.now();
+    const ctx: MappingContext = {
+      now,
+      resolveReference: (sourceId) => {
+        const link = store.link(this.target, 'user', sourceId);
+        return link && link.status !== 'deleted' ? link.targetId : null;
+      },
+      valueExists: (path, value) => store.writtenValueExists(this.target, 'user', path, value),
+      ...(this.input.options?.defaultDomain !== undefined ? { defaultDomain: this.input.options.defaultDomain } : {}),
+    };
+    this.cursor = { from: store.cursor(this.target), to: source.currentSeq() };
+    this.events.emit('cycle:start', { target: this.target, runId: this.runId, kind: only ? 'provision' : 'sync', dryRun: this.dryRun, full, cursor: this.cursor.from, at: now });
+
+    // Ids first, records later: the source iterators hold a SQLite statement open, and we write and await between batches.
+    const ids = (type: ObjectType): { ids: string[]; retries: Set<string> } => {
+      const out = new Set<string>();
+      if (only) {
+        for (const id of (type === 'user' ? only.users : only.groups) ?? []) out.add(id);
+        return { ids: [...out], retries: new Set() };
+      }
+      const records = type === 'user'
+        ? (full ? source.allUsers() : source.changedUsers(this.cursor.from))
+        : (full ? source.allGroups() : source.changedGroups(this.cursor.from));
+      for (const r of records) if (full || r.seq <= this.cursor.to) out.add(r.id);
+      const retries = new Set<string>();
+      for (const f of store.dueFailures(this.target, now)) {
+        if (f.type !== type) continue;
+        if (!this.dryRun && this.policy.giveUpAfterMs !== null && now.getTime() - new Date(f.firstFailedAt).getTime() > this.policy.giveUpAfterMs) {
+          this.giveUp(f.type, f.sourceId, f.firstFailedAt, now);
+          continue;
+        }
+        if (!out.has(f.sourceId)) retries.add(f.sourceId);
+        out.add(f.sourceId);
+      }
+      return { ids: [...out], retries };
+    };
+
+    for (const type of ['user', 'group'] as const) {
+      const { ids: list, retries } = ids(type);
+      this.examined.retries += retries.size;
+      for (let i = 0; i < list.length; i += this.policy.batchSize) {
+        const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
+        const steps = new Map<string, ProvisioningStep[]>();
+        batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
+        for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
+          const desired = this.desired(type, sourceId, ctx);
+          if (type === 'user') this.examined.users++; else this.examined.groups++;
+          if (!desired) {
+            if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
+            continue;
+          }
+          const id = desired.sourceId; // `sourceId` may be a UPN on demand
+          const link = store.link(this.target, type, id);
+          const ops = planObject(desired, link, compiled.options);
+          if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
+          this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
+          if (ops.length === 0) {
+            this.counts.unchanged++;
+            // A due retry with nothing left to do (e.g. resolved by recovery) is settled.
+            if (!this.dryRun && retries.has(id)) store.clearFailure(this.target, type, id);
+            continue;
+          }
+          const objectSteps = describeSteps(desired, link, retries.has(id));
+          for (const op of ops) {
+            if (isDestructive(op)) { batch.destructive.push(op); this.heldStepMap.set(`${op.type}:${op.sourceId}`, objectSteps); }
+            else batch.operations.push(op);
+          }
+          steps.set(`${type}:${id}`, objectSteps);
+        }
+        yield batch;
+      }
+    }
+  }
+
+  private desired(type: ObjectType, sourceId: string, ctx: MappingContext): DesiredObject | null {
+    const source = this.input.source!;
+    const { compiled } = this.input;
+    if (type === 'user') {
+      const record = source.user(sourceId) ?? source.userByPrincipalName(sourceId);
+      return record ? desiredUser(record, compiled, ctx) : null;
+    }
+    const record = source.group(sourceId);
+    return record ? desiredGroup(record, source.groupMembers(record.id), compiled, ctx) : null;
+  }
+
+  private giveUp(type: ObjectType, sourceId: string, firstFailedAt: string, now: Date): void {
+    const { store } = this.input;
+    store.transaction(() => {
+      store.clearFailure(this.target, type, sourceId);
+      store.log({
+        runId: this.runId, target: this.target, type, sourceId, targetId: store.link(this.target, type, sourceId)?.targetId ?? null, displayName: sourceId,
+        action: 'skip', status: 'skipped', steps: [step('action', 'skipped', `failing since ${firstFailedAt}; no more retries (gave up after ${Math.round(this.policy.giveUpAfterMs! / HOUR)} h)`)],
+        modifiedProperties: [], at: now.toISOString(),
+      });
+    });
+  }
+
+  /** Splits disables/deletes by the threshold over the linked count; the excess is staged (unless dry run). Returns what proceeds. */
+  threshold(held: PlannedOperation[], persist: boolean): PlannedOperation[] {
+    if (held.length === 0) return held;
+    const { proceed, staged } = applyThreshold(held, this.input.store.linkedCount(this.target), this.policy.deleteThreshold);
+    for (const op of staged) {
+      if (persist) this.stage(op);
+      else { this.stagedOps.push(op); this.staged++; }
+    }
+    return proceed;
+  }
+
+  stage(op: PlannedOperation): void {
+    const { store } = this.input;
+    const now = this.now();
+    store.transaction(() => {
+      store.stage(this.target, this.runId, op, now);
+      store.log({
+        runId: this.runId, target: this.target, type: op.type, sourceId: op.sourceId, targetId: 'targetId' in op ? op.targetId : null,
+        displayName: op.displayName, action: 'staged', status: 'staged',
+        steps: [...this.heldSteps(op), step('action', 'skipped', `${op.kind} held back: this cycle's disables and deletes pass the deletion threshold; run \`approve\` or \`reject\``)],
+        modifiedProperties: [], at: now.toISOString(),
+      });
+    });
+    this.stagedOps.push(op);
+    this.staged++;
+    this.events.emit('operation:staged', { target: this.target, runId: this.runId, operation: op });
+  }
+
+  async apply(ops: readonly PlannedOperation[], steps: ((op: PlannedOperation) => ProvisioningStep[]) | undefined): Promise<void> {
+    if (ops.length === 0 || this.stopped) return;
+    if (!this.input.store.renewLease(this.target, this.holder, this.policy.leaseTtlMs, this.now())) {
+      throw leaseHeldError(this.target, this.input.store.leaseHolder(this.target, this.now()));
+    }
+    const result = await applyOperations(ops, {
+      store: this.input.store, connector: this.input.connector, target: this.target, runId: this.runId, events: this.events, now: this.now,
+      policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency },
+      ...(steps ? { stepsBefore: steps } : {}),
+    });
+    for (const [k, v] of Object.entries(result.counts) as [keyof ApplyCounts, number][]) this.counts[k] += v;
+    this.failures.push(...result.failures);
+    this.sent += result.sent;
+    this.deferredMembers += result.deferredMembers;
+    this.stopped ??= result.stopped;
+  }
+
+  /** Quarantine on a refused credential or too many failures; leave it after a healthy cycle. */
+  settleQuarantine(): QuarantineState | null {
+    const { store } = this.input;
+    const now = this.now();
+    const counted = this.failures.filter((f) => f.operation !== 'addMembers' && f.operation !== 'removeMembers' && f.kind !== 'unauthorized').length;
+    const q = this.policy.quarantine;
+    let reason: { code: string; message: string } | null = null;
+    if (this.stopped) reason = { code: this.stopped.reason, message: `the target refused our credentials: ${this.stopped.message}` };
+    else if (counted >= q.minFailures && this.sent > 0 && counted / this.sent > q.failureRatio) {
+      reason = { code: 'EncounteredEscrowProportionThreshold', message: `${counted} of ${this.sent} operations failed (more than ${Math.round(q.failureRatio * 100)} %)` };
+    }
+    if (reason) {
+      const state = store.enterQuarantine(this.target, reason.code, reason.message, now, q.backoffMs);
+      this.events.emit('target:quarantined', { target: this.target, reason: state.reason, message: state.message, nextAttempt: state.nextAttempt });
+      return state;
+    }
+    if (store.quarantine(this.target)) {
+      store.clearQuarantine(this.target);
+      this.events.emit('target:released', { target: this.target });
+    }
+    return null;
+  }
+}
+
+function describeSteps(desired: DesiredObject, link: { targetId: string; status: string } | undefined, retry: boolean): ProvisioningStep[] {
+  return [
+    step('import', 'success', `${desired.type} ${desired.displayName} (${desired.sourceId}) read from the source store${retry ? '; retrying an earlier failure' : ''}`),
+    step('scope', desired.scope === 'inScope' ? 'success' : 'skipped', desired.scope === 'inScope' ? 'in scope' : `out of scope: ${desired.scope}`),
+    ...(link ? [step('match', 'success', `linked to ${link.targetId} (${link.status})`)] : []),
+  ];
+}
+
+function displayNameOf(written: Record<string, unknown>, fallback: string): string {
+  for (const key of ['userName', 'displayName']) if (typeof written[key] === 'string') return written[key];
+  return fallback;
+}
+
+/** Lease, run record, cycle:end and the summary around any unit of work on one target. */
+async function withTarget(
+  input: Omit<CycleInput, 'source'> & { source?: SourceStore },
+  kind: CycleKind,
+  work: (run: TargetRun) => Promise<void>,
+): Promise<CycleSummary> {
+  const holder = input.options?.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const counting = countCalls(input.connector);
+  const run = new TargetRun({ ...input, connector: counting.connector }, holder);
+  const { store } = input;
+  const started = Date.now();
+  const dryRun = run.dryRun;
+  // A dry run writes nothing, so it needs no lease and may run beside a live cycle.
+  if (!dryRun && !store.acquireLease(run.target, holder, run.policy.leaseTtlMs, run.now())) {
+    throw leaseHeldError(run.target, store.leaseHolder(run.target, run.now()));
+  }
+  const requestsBefore = requestCount(input.connector);
+  if (!dryRun) store.startRun(run.target, kind, run.now(), run.runId);
+  try {
+    await work(run);
+    const quarantine = dryRun || run.skippedReason ? store.quarantine(run.target) ?? null : run.settleQuarantine();
+    if (!dryRun) store.pruneJournal(run.target);
+    const after = requestCount(input.connector);
+    const summary: CycleSummary = {
+      runId: run.runId, target: run.target, kind,
+      status: run.skippedReason ? 'quarantined' : run.stopped ? 'failed' : quarantine ? 'quarantined' : run.failures.length ? 'partial' : 'success',
+      dryRun, full: input.options?.full ?? false, cursor: run.cursor, examined: run.examined, counts: run.counts,
+      failed: run.failures.length, failures: run.failures, staged: run.staged, deferredMembers: run.deferredMembers,
+      requests: requestsBefore !== undefined && after !== undefined ? after - requestsBefore : counting.calls(),
+      durationMs: Date.now() - started,
+      recovered: { landed: run.recovered.landed.length, replanned: run.recovered.replanned.length },
+      quarantine,
+      ...(dryRun ? { plan: { operations: run.collected, staged: run.stagedOps } } : {}),
+      ...(run.skippedReason ? { skippedReason: run.skippedReason } : {}),
+    };
+    if (!dryRun) store.endRun(run.runId, summary.status === 'quarantined' && run.skippedReason ? 'skipped' : summary.status, { ...summary, plan: undefined }, run.now());
+    run.events.emit('cycle:end', { target: run.target, runId: run.runId, status: summary.status, durationMs: summary.durationMs, summary });
+    return summary;
+  } catch (err) {
+    if (!dryRun) store.endRun(run.runId, 'failed', { error: err instanceof Error ? err.message : String(err) }, run.now());
+    throw err;
+  } finally {
+    if (!dryRun) store.releaseLease(run.target, holder);
+  }
+}
+
+function requestCount(connector: TargetConnector): number | undefined {
+  const stats = (connector as { stats?: { requests?: unknown } }).stats;
+  return typeof stats?.requests === 'number' ? stats.requests : undefined;
+}
+
+/** Counts connector calls, for connectors that do not report their HTTP requests. */
+function countCalls(connector: TargetConnector): { connector: TargetConnector; calls: () => number } {
+  let calls = 0;
+  const counted = new Set(['find', 'get', 'create', 'update', 'setActive', 'delete', 'addMembers', 'removeMembers', 'listMembers', 'bulk', 'list']);
+  const proxy = new Proxy(connector, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop === 'string' && counted.has(prop) && typeof value === 'function') {
+        return (...args: unknown[]) => { calls++; return (value as (...a: unknown[]) => unknown).apply(target, args); };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { connector: proxy, calls: () => calls };
+}
