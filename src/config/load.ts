@@ -132,7 +132,7 @@ function userPath(path: readonly PropertyKey[], origins: Map<number, { users: Ma
 /** Parse and validate configuration text. `source` names it in errors (a file name). */
 export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const ctx: DocumentContext = { doc, lineCounter };
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) {

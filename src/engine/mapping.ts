@@ -182,7 +182,7 @@ function compileObjectMapping(
   }
   if (section.enabled && mappings.length === 0) {
     problems.push({ path: [...basePath, 'mappings'], message: `expected at least one ${kind} mapping (or a preset), found none` });
-  } else if (section.enabled && matchPaths.length === 0) {
+  } else if (section.enabled && matchPaths.length === 0 && !explicit) {
     problems.push({ path: [...basePath, 'mappings'], message: `expected a matching attribute: give one mapping matchPriority: 1${kind === 'group' ? ' (or set matchBy)' : ''}` });
   }
   const scopingFilters: ScopingFilter[] = section.scopingFilters.map((f) => ({
