@@ -33,7 +33,7 @@ class Parser {
       const c = this.src.charCodeAt(this.pos);
       if (c === Ch.Comma) throw this.error('unexpected "," outside a function call', this.pos);
       if (c === Ch.RParen) throw this.error('unexpected ")" with no matching "("', this.pos);
-      throw this.error(`unexpected ${describe(this.src, this.pos)} after the end of the expression`, this.pos);
+      throw this.error(`unexpected ${describe(this.src, this.pos)} after the end of the expression${operatorHint(c)}`, this.pos);
     }
     return node;
   }
@@ -208,10 +208,17 @@ class Parser {
       const sep = this.src.charCodeAt(this.pos);
       if (sep === Ch.Comma) { this.pos++; continue; }
       if (sep === Ch.RParen) { this.pos++; break; }
-      throw this.error(`expected "," or ")" in the call to ${name} but found ${describe(this.src, this.pos)}`, this.pos);
+      throw this.error(`expected "," or ")" in the call to ${name} but found ${describe(this.src, this.pos)}${operatorHint(sep)}`, this.pos);
     }
     return { kind: 'call', name, args, start, end: this.pos };
   }
+}
+
+/** The language has no operators besides comparisons; say what to write instead. */
+function operatorHint(c: number): string {
+  if (c === Ch.Amp || c === 43 /* + */) return '; there is no concatenation operator: use Append or Join';
+  if (c === Ch.Minus || c === 42 /* * */ || c === 47 /* / */) return '; there are no arithmetic operators';
+  return '';
 }
 
 function describe(src: string, offset: number): string {
