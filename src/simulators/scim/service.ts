@@ -150,6 +150,7 @@ export class ScimService {
         if (!listed.has(lowerKey)) throw new ScimError(400, `extension ${key} is used but not listed in "schemas"`, 'invalidValue');
         const ext = rs.extensionByUrn.get(lowerKey);
         if (!ext || value === null) continue;
+        if (kind === 'User' && this.settings.profile.honouredUserAttributes && !this.settings.profile.honouredUserAttributes.has(lowerKey)) continue;
         if (!isObject(value)) throw new ScimError(400, `${key} must be an object`, 'invalidValue');
         const extOut: Obj = {};
         for (const [attr, v] of Object.entries(value)) {
