@@ -9,6 +9,7 @@ type CommandModule = { run(argv: string[]): Promise<number>; summary: string };
 const commands: Record<string, () => Promise<CommandModule>> = {
   expr: () => import('./expr.js'),
   scope: () => import('./scope.js'),
+  validate: () => import('./validate.js'),
 };
 
 function usage(): string {
