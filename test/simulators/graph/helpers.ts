@@ -1,5 +1,6 @@
 // Test helpers for the Graph simulator: an undici Agent that trusts the simulator's CA, a minimal MSAL network
 // client on top of it (the production one belongs to the Graph reader), and small HTTP helpers.
+import { readFileSync } from 'node:fs';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { Agent, fetch } from 'undici';
 import type { GraphSimulator } from '../../../src/simulators/graph/index.js';
@@ -110,4 +111,16 @@ export async function deltaRound(
     url = next;
   }
   throw new Error('delta round did not end');
+}
+
+/** A copy of a graph-samples payload (reference/graph-samples, invented data with Microsoft's shapes). */
+export function sample(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
+
+/** The key paths of a JSON value (arrays described by their first element), for comparing wire shapes. */
+export function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return value.length === 0 ? [`${prefix}[]`] : keyPaths(value[0], `${prefix}[]`);
+  if (value === null || typeof value !== 'object') return [prefix];
+  return Object.entries(value).flatMap(([k, v]) => keyPaths(v, prefix === '' ? k : `${prefix}.${k}`));
 }
