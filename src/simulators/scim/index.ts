@@ -108,6 +108,7 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
   const faults: ScimFaults = { ...NO_FAULTS, ...options.faults };
   const logRequests = options.logRequests ?? true;
   const maxLogged = options.maxLoggedRequests ?? 10_000;
+  const trimSlack = Math.max(1, Math.min(1000, maxLogged));
   const requests: LoggedRequest[] = [];
   const counters = { total: 0, byMethod: {} as Record<string, number> };
 
@@ -122,7 +123,7 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
       if (!logRequests) return;
       requests.push(entry);
       // Trim in batches so the log stays bounded without an O(n) shift per request.
-      if (requests.length > maxLogged + 1000) requests.splice(0, requests.length - maxLogged);
+      if (requests.length > maxLogged + trimSlack) requests.splice(0, requests.length - maxLogged);
     },
     count(method) {
       counters.total++;
