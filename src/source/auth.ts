@@ -77,7 +77,7 @@ function fingerprint(c: Credential): string {
 
 export interface AuthDeps {
   endpoints: ResolvedEndpoints;
-  networkClient: INetworkModule;
+  networkClient: INetworkModule & { lastError?: EntraSyncError | undefined };
   logger?: Logger | undefined;
 }
 
@@ -154,13 +154,14 @@ export function createTokenSource(options: SourceOptions, deps: AuthDeps): Token
     async getToken(opts = {}) {
       const cca = application();
       let result;
+      deps.networkClient.lastError = undefined;
       try {
         result = await cca.acquireTokenByClientCredential({ scopes, ...(opts.forceRefresh ? { skipCache: true } : {}) });
       } catch (err) {
         if (err instanceof EntraSyncError) throw err;
         const e = err as { errorCode?: string; errorMessage?: string; message?: string; cause?: unknown };
         // MSAL wraps our network client's errors; surface the original (it names the endpoint).
-        const inner = findEntraSyncError(err);
+        const inner = findEntraSyncError(err) ?? (e.errorCode === 'network_error' ? deps.networkClient.lastError : undefined);
         if (inner) throw inner;
         throw new EntraSyncError(
           'AUTH_FAILED',

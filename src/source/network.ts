@@ -62,7 +62,12 @@ export interface RequestCounter {
  * msal-node network client on undici. Token endpoint answers that are not JSON (a proxy's HTML error page,
  * a captive portal) become a clear error instead of MSAL's generic parse failure.
  */
-export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs: number, counter?: RequestCounter): INetworkModule {
+export interface MsalNetworkClient extends INetworkModule {
+  /** The last failure of this client. MSAL replaces network errors with a bare "network_error"; this keeps the cause. */
+  lastError: EntraSyncError | undefined;
+}
+
+export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs: number, counter?: RequestCounter): MsalNetworkClient {
   async function send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeout: number | undefined): Promise<NetworkResponse<T>> {
     counter?.count(url);
     const where = { url: stripQuery(url) };
@@ -76,23 +81,27 @@ export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs: numbe
         signal: AbortSignal.timeout(timeout ?? timeoutMs),
       });
     } catch (err) {
-      throw new EntraSyncError('AUTH_NETWORK', `cannot reach the identity platform: ${describeNetworkError(err)}`, where, { cause: err });
+      client.lastError = new EntraSyncError('AUTH_NETWORK', `cannot reach the identity platform: ${describeNetworkError(err)}`, where, { cause: err });
+      throw client.lastError;
     }
     const text = await res.text();
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new EntraSyncError('AUTH_BAD_RESPONSE', `identity platform answered HTTP ${res.status} with a non-JSON body (${snippet(text)})`, where);
+      client.lastError = new EntraSyncError('AUTH_BAD_RESPONSE', `identity platform answered HTTP ${res.status} with a non-JSON body (${snippet(text)})`, where);
+      throw client.lastError;
     }
     const headers: Record<string, string> = {};
     res.headers.forEach((value, key) => { headers[key] = value; });
     return { status: res.status, headers, body: body as T };
   }
-  return {
+  const client: MsalNetworkClient = {
+    lastError: undefined,
     sendGetRequestAsync: (url, options, timeout) => send('GET', url, options, timeout),
     sendPostRequestAsync: (url, options) => send('POST', url, options, undefined),
   };
+  return client;
 }
 
 /** Query strings can carry tokens (skip/delta tokens, correlation ids); errors name the endpoint only. */

@@ -92,6 +92,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
   const usersSignature = [...select].sort().join(',');
   const groupsSignature = [...groupAttributes].sort().join(',');
 
+  let closed = false;
   // One operation at a time: they share the stage tables.
   let queue: Promise<unknown> = Promise.resolve();
   function exclusive<T>(op: () => Promise<T>): Promise<T> {
@@ -208,6 +209,11 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     readUser: (k) => exclusive(() => readUser(k)),
     readGroup: (id) => exclusive(() => readGroup(id)),
     resetDeltaLinks: () => store.resetDeltaLinks(),
-    close: async () => { await queue; await dispatcher.close(); },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await queue;
+      await dispatcher.close();
+    },
   };
 }
