@@ -316,6 +316,11 @@ function totalMs(a: DateTimeValue, b: DateTimeValue): number {
 
 /** VB DateDiff(interval, date1, date2): positive when date2 is later. */
 export function dateDiff(interval: DateInterval, a: DateTimeValue, b: DateTimeValue): number {
+  // Truncating a small negative span gives -0, which JSON and text would show as 0 anyway; keep it a plain 0.
+  return vbDateDiff(interval, a, b) || 0;
+}
+
+function vbDateDiff(interval: DateInterval, a: DateTimeValue, b: DateTimeValue): number {
   const da = new Date(a.epochMs);
   const db = new Date(b.epochMs);
   switch (interval) {
