@@ -145,9 +145,9 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
   const origin = `http://${host}:${address.port}`;
   baseUrl = `${origin}${SCIM_PREFIX}`;
 
-  const meta = (kind: 'User' | 'Group', id: string, existing: unknown): Obj => {
+  const meta = (kind: 'User' | 'Group', existing: unknown): Obj => {
     const now = new Date().toISOString();
-    const m: Obj = { resourceType: kind, created: isObject(existing) && typeof existing.created === 'string' ? existing.created : now, lastModified: now, location: `${baseUrl}/${kind}s/${encodeURIComponent(id)}` };
+    const m: Obj = { resourceType: kind, created: isObject(existing) && typeof existing.created === 'string' ? existing.created : now, lastModified: now };
     if (etag) m.version = store.nextVersion();
     return m;
   };
@@ -172,7 +172,7 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
         // A user that appears without coming through SCIM is "foreign" to DocuWare's provisioning endpoint.
         if (!existing) service.foreignUsers.add(id);
         const user: Obj = { schemas: [URN.user], ...structuredClone(r), id };
-        user.meta = meta('User', id, existing?.meta);
+        user.meta = meta('User', existing?.meta);
         store.putUser(user);
       },
       putGroup(r) {
@@ -180,7 +180,7 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
         const { members, ...rest } = structuredClone(r);
         const existing = store.groups.get(id);
         const group: Obj = { schemas: [URN.group], ...rest, id };
-        group.meta = meta('Group', id, existing?.resource.meta);
+        group.meta = meta('Group', existing?.resource.meta);
         const list = members === undefined ? undefined : (toMembers(members) as StoredMember[]);
         store.putGroup(group, list ? new Map(list.map((m) => [m.value, m])) : existing ? existing.members : new Map());
       },

@@ -46,17 +46,20 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   };
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    bytes += buf.length;
-    if (bytes > limit) tooLarge = true;
-    else chunks.push(buf);
-  }
-  return { text: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), bytes, tooLarge };
+function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; bytes: number; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let tooLarge = false;
+    req.on('data', (buf: Buffer) => {
+      bytes += buf.length;
+      // Keep draining past the limit so the client gets the 413 instead of a broken pipe.
+      if (bytes > limit) tooLarge = true;
+      else chunks.push(buf);
+    });
+    req.once('end', () => resolve({ text: tooLarge || chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8'), bytes, tooLarge }));
+    req.once('error', reject);
+  });
 }
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}, contentType = 'application/scim+json; charset=utf-8'): void {
