@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { EntraSyncError } from '../errors.js';
 import { compileTargetReport } from '../engine/mapping.js';
+import { compileExpression } from '../expressions/index.js';
 import { configSchema, type Config } from './schema.js';
 import { interpolateEnv, pathKey } from './env.js';
 import { applyPreset, type MappingOrigin } from './merge.js';
@@ -27,7 +28,9 @@ export class ConfigError extends EntraSyncError {
   readonly issues: ConfigIssue[];
   readonly source: string;
 
-  constructor(source: string, issues: ConfigIssue[]) {
+  constructor(source: string, unordered: ConfigIssue[]) {
+    // In file order, so the list reads top to bottom like the file.
+    const issues = [...unordered].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
     const lines = issues.map((i) => `  - ${i.path || '(top level)'}${i.line ? ` (line ${i.line}${i.column ? `, column ${i.column}` : ''})` : ''}: ${i.message.replace(/\n/g, '\n      ')}`);
     super(
       'CONFIG_INVALID',
@@ -129,6 +132,28 @@ function userPath(path: readonly PropertyKey[], origins: Map<number, { users: Ma
   return { path: p };
 }
 
+/** Compile every `expression` string of every mapping in the raw document; the problems found. */
+function expressionProblems(document: Record<string, unknown>): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  if (!Array.isArray(document.targets)) return problems;
+  document.targets.forEach((t: unknown, i: number) => {
+    for (const kind of ['users', 'groups'] as const) {
+      const mappings = (t as Record<string, { mappings?: unknown }> | null)?.[kind]?.mappings;
+      if (!Array.isArray(mappings)) continue;
+      mappings.forEach((m: unknown, j: number) => {
+        const expression = (m as { expression?: unknown } | null)?.expression;
+        if (typeof expression !== 'string') return;
+        try {
+          compileExpression(expression);
+        } catch (err) {
+          problems.push({ path: ['targets', i, kind, 'mappings', j, 'expression'], message: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    }
+  });
+  return problems;
+}
+
 /** Parse and validate configuration text. `source` names it in errors (a file name). */
 export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): Config {
   const lineCounter = new LineCounter();
@@ -164,6 +189,13 @@ export function parseConfig(text: string, source: string, env: Record<string, st
 
   const parsed = configSchema.safeParse(document, { reportInput: false });
   if (!parsed.success) {
+    // Report bad expressions in the same run as schema problems, so one `validate` shows everything.
+    const schemaPaths = new Set(parsed.error.issues.map((i) => formatConfigPath(i.path)));
+    for (const e of expressionProblems(document)) {
+      const mapped = userPath(e.path, origins);
+      if (schemaPaths.has(formatConfigPath(e.path))) continue;
+      issues.push({ path: formatConfigPath(mapped.path), message: e.message, ...(mapped.preset ? {} : positionOf(ctx, mapped.path)) });
+    }
     for (const issue of parsed.error.issues) {
       const mapped = userPath(issue.path, origins);
       const found = valueAt(document, issue.path);

@@ -49,6 +49,24 @@ describe('configuration errors', () => {
     expect(err.issues[1]!.message).toMatch(/Frobnicate/);
   });
 
+  it('schema problems and expression problems are reported in the same run, in file order', () => {
+    const err = issuesOf(`${SOURCE}targets:
+  - name: wiki
+    type: scim
+    baseUrl: https://wiki.example/scim
+    users:
+      mappings:
+        - { target: userName, source: userPrincipalName, matchPriority: 1 }
+        - { target: active, expression: 'Switch([IsSoftDeleted], , "False", "True", "True", "False")', type: Bool }
+        - { target: title, expression: 'Frobnicate([jobTitle])' }
+`);
+    expect(err.issues.map((i) => [i.path, i.line])).toEqual([
+      ['targets[0].users.mappings[1].type', 13],
+      ['targets[0].users.mappings[2].expression', 14],
+    ]);
+    expect(err.issues[1]!.message).toMatch(/^unknown function "Frobnicate" at line 1, column 1/);
+  });
+
   it('scoping filters: unknown operator, missing value, non-integer comparison, bad regex', () => {
     const err = issuesOf(`${SOURCE}targets:
   - name: wiki
