@@ -6,7 +6,7 @@
 // - credentials from the authenticator, renewed or switched once on 401/403;
 // - dry run: a mutating request throws TargetError 'dryRun' before anything leaves the process;
 // - errors as TargetError kinds, with the server's SCIM `detail`/`scimType`, and `METHOD /path` without query.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
@@ -135,7 +135,7 @@ export class TargetHttp {
   private readonly minSpacingMs: number;
   private readonly auth: TargetAuthenticator;
   private readonly dispatcher: Dispatcher;
-  private readonly ready: Promise<void>;
+  private readonly setupError: Error | undefined;
   private nextSlotAt = 0;
   private pausedUntil = 0;
 
@@ -151,14 +151,18 @@ export class TargetHttp {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.minSpacingMs = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0;
-    const lazy = new LazyDispatcher(options);
-    this.dispatcher = lazy;
-    this.ready = lazy.ready;
-    // Failure to read the CA file surfaces on the first request, as a TargetError.
-    this.ready.catch(() => undefined);
+    let dispatcher: Dispatcher;
+    try {
+      dispatcher = createDispatcher(options);
+    } catch (err) {
+      // A missing CA file surfaces on the first request, as a TargetError naming the file.
+      this.setupError = err as Error;
+      dispatcher = new Agent();
+    }
+    this.dispatcher = dispatcher;
     this.auth =
       deps.authenticator ??
-      createAuthenticator(options.auth, { target: deps.target, dispatcher: lazy, timeoutMs: options.timeoutMs, now: deps.now });
+      createAuthenticator(options.auth, { target: deps.target, dispatcher, timeoutMs: options.timeoutMs, now: deps.now });
   }
 
   describeAuth(): string {
@@ -177,11 +181,10 @@ export class TargetHttp {
       this.stats.dryRunRefused++;
       throw new TargetError({ kind: 'dryRun', target: this.target, request: where, message: `dry run: refused to send ${where}` });
     }
-    try {
-      await this.ready;
-    } catch (err) {
+    if (this.setupError) {
       this.stats.failed++;
-      throw new TargetError({ kind: 'unauthorized', target: this.target, request: where, message: `cannot set up TLS: ${(err as Error).message}`, cause: err });
+      const message = `cannot read caFile ${this.options.caFile}: ${(this.setupError as NodeJS.ErrnoException).code ?? this.setupError.message}`;
+      throw new TargetError({ kind: 'unauthorized', target: this.target, request: where, message, cause: this.setupError });
     }
     const url = this.url(req);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -345,33 +348,12 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
   return text;
 }
 
-/**
- * A dispatcher whose TLS setup (reading caFile) happens once, asynchronously, before the first request.
- * Keeps the constructor synchronous and the CA file out of module load.
- */
-class LazyDispatcher extends Agent {
-  readonly ready: Promise<void>;
-  private inner: Dispatcher | undefined;
-
-  constructor(options: TargetConnectionOptions) {
-    super();
-    this.ready = (async () => {
-      const ca = options.caFile ? [...rootCertificates, await readFile(options.caFile, 'utf8')] : undefined;
-      const connect = { timeout: options.timeoutMs, ...(ca ? { ca } : {}) };
-      this.inner = options.proxy
-        ? new ProxyAgent({ uri: options.proxy, requestTls: connect, connections: options.concurrency })
-        : new Agent({ connect, connections: options.concurrency, keepAliveTimeout: 10_000 });
-    })();
-  }
-
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    if (!this.inner) throw new Error('dispatcher used before TLS setup finished');
-    return this.inner.dispatch(opts, handler);
-  }
-
-  override async close(): Promise<void> {
-    await this.ready.catch(() => undefined);
-    await this.inner?.close();
-    await super.close();
-  }
+/** Keep-alive connections to the target (or through its proxy), trusting the extra CA when one is configured. */
+function createDispatcher(options: TargetConnectionOptions): Dispatcher {
+  // Read once at start: a CA bundle is not rotated like a token.
+  const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, 'utf8')] : undefined;
+  const connect = { timeout: options.timeoutMs, ...(ca ? { ca } : {}) };
+  return options.proxy
+    ? new ProxyAgent({ uri: options.proxy, requestTls: connect, connections: options.concurrency })
+    : new Agent({ connect, connections: options.concurrency, keepAliveTimeout: 10_000 });
 }

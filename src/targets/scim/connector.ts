@@ -181,23 +181,31 @@ export class ScimConnector implements TargetConnector {
 
   async find(type: ObjectType, match: MatchCriterion): Promise<TargetObject | null> {
     const caps = await this.capabilities();
-    let candidates: Json[];
+    let candidates: Json[] | undefined;
     if (caps.filter.supported) {
-      const res = await this.send({
-        method: 'GET',
-        path: this.collection(type),
-        query: { filter: buildEqFilter(match.path, match.value, this.dialect), ...this.groupQuery(type) },
-      });
-      const resources = asJson(res.body)?.Resources;
-      candidates = Array.isArray(resources) ? (resources as Json[]) : [];
-    } else {
+      try {
+        const res = await this.send({
+          method: 'GET',
+          path: this.collection(type),
+          query: { filter: buildEqFilter(match.path, match.value, this.dialect), ...this.groupQuery(type) },
+        });
+        const resources = asJson(res.body)?.Resources;
+        candidates = Array.isArray(resources) ? (resources as Json[]) : [];
+      } catch (err) {
+        // Some servers cannot parse an escaped quote or backslash in a filter (SCIMMY 1.3 answers invalidFilter):
+        // page through the list and compare here instead of guessing.
+        if (!(err instanceof TargetError && err.scimType === 'invalidFilter' && caps.list)) throw err;
+      }
+    }
+    const filteredByServer = candidates !== undefined;
+    if (candidates === undefined) {
       candidates = [];
       for await (const object of this.listResources(type)) candidates.push(object);
     }
     // Never trust the server to have applied the filter: a lookup can only narrow, never widen.
     const matches = candidates.filter((r) => {
       const actual = readScimPath(r, match.path);
-      return caps.filter.supported ? actual === undefined || sameValue(actual, match.value) : sameValue(actual, match.value);
+      return filteredByServer ? actual === undefined || sameValue(actual, match.value) : sameValue(actual, match.value);
     });
     if (matches.length > 1) {
       throw new TargetError({
