@@ -4,7 +4,7 @@ import { ConfidentialClientApplication, type Configuration } from '@azure/msal-n
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createSelfSignedCertificate, startGraphSimulator, type GraphSimulator } from '../../../src/simulators/graph/index.js';
-import { graphGet, RecordingNetworkClient, trustingAgent } from './helpers.js';
+import { accessToken, graphGet, RecordingNetworkClient, sample, trustingAgent } from './helpers.js';
 
 let sim: GraphSimulator;
 let agent: Agent;
@@ -124,6 +124,24 @@ describe('token endpoint with the real msal-node', () => {
     });
     await cca.acquireTokenByClientCredential({ scopes: scopes() });
     expect(network.urls).toEqual([expect.stringMatching(new RegExp(`^POST ${sim.authorityHost}/${sim.tenantId}/oauth2/v2.0/token`))]);
+  });
+
+  test('a success response has the keys of graph-samples/50 and no Retry-After', async () => {
+    const { fetch } = await import('undici');
+    const response = await fetch(`${sim.authorityHost}/${sim.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded;charset=utf-8' },
+      body: new URLSearchParams({ client_id: sim.clientId, client_secret: sim.clientSecret, grant_type: 'client_credentials', scope: 'https://graph.microsoft.com/.default' }).toString(),
+      dispatcher: agent,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('retry-after')).toBeNull();
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(Object.keys(sample('50-token-response-success')));
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599 });
+    // Tokens for graph.microsoft.com are accepted too (a reader may keep the public-cloud scope).
+    expect((await graphGet(sim, agent, body.access_token as string, 'users/delta')).status).toBe(200);
+    expect(await accessToken(sim, agent)).not.toBe(body.access_token);
   });
 
   test('instance discovery served the way MSAL asks for it names the simulator as the only cloud', async () => {
