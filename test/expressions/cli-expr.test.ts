@@ -71,7 +71,7 @@ describe('entra-sync expr', () => {
   it('--explain shows where a runtime error happened and exits 1', async () => {
     expect(await run(['--attr', 'd=soon', '--explain', 'DateAdd("d", 1, CDate([d]))'])).toBe(1);
     expect(out).toContain('├─ "d"');
-    expect(out).toMatch(/└─ CDate\(\[d\]\)   ✗ CDate: "soon" is not a date/);
+    expect(out).toMatch(/└─ CDate\(\[d\]\) {3}✗ CDate: "soon" is not a date/);
     expect(err).toMatch(/^error EXPR_RUNTIME: CDate:/);
   });
 
