@@ -48,6 +48,8 @@ export interface ApplyContext {
   policy?: Partial<ApplyPolicy>;
   /** Steps that came before apply (import, scope) for an object's provisioning-log entry. */
   stepsBefore?: (op: PlannedOperation) => ProvisioningStep[];
+  /** `exact`: an adopted group's link records the members it already has (those we know), so the planner can diff them. */
+  groupMembership?: 'exact' | 'additive';
 }
 
 export interface FailedObject {
@@ -279,9 +281,19 @@ class ApplyRun {
   private async adopt(op: PlannedOperation & { kind: 'create' }, hit: { found: TargetObject; by: MatchCriterion }): Promise<Outcome> {
     const changes = diffAttributes(hit.found.attributes, op.attributes);
     if (changes.length) await this.ctx.connector.update(op.type, hit.found.id, changes, op.attributes);
+    let members: string[] | undefined;
+    if (op.type === 'group') {
+      members = [];
+      if (this.ctx.groupMembership === 'exact') {
+        for (const targetId of await this.ctx.connector.listMembers(hit.found.id)) {
+          const member = this.ctx.store.linkByTargetId(this.ctx.target, 'user', targetId) ?? this.ctx.store.linkByTargetId(this.ctx.target, 'group', targetId);
+          if (member) members.push(member.sourceId);
+        }
+      }
+    }
     return {
       action: 'adopt', count: 'adopt', targetId: hit.found.id, sentEvent: 'adopted',
-      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: hit.found.id, status: statusOf(op.attributes), written: { ...op.attributes }, ...(op.type === 'group' ? { members: [] } : {}) },
+      link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: hit.found.id, status: statusOf(op.attributes), written: { ...op.attributes }, ...(members ? { members } : {}) },
       modified: changes.map((c) => ({ path: c.path, before: c.before, after: c.after })),
       steps: [this.matchDetails(op.match, hit), step('action', 'success', changes.length ? `adopted existing object and updated ${changes.length} attribute(s)` : 'adopted existing object, nothing to change')],
     };

@@ -530,6 +530,7 @@ class TargetRun {
     const result = await applyOperations(ops, {
       store: this.input.store, connector: this.input.connector, target: this.target, runId: this.runId, events: this.events, now: this.now,
       policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency },
+      groupMembership: this.input.compiled.options.groupMembership,
       ...(steps ? { stepsBefore: steps } : {}),
     });
     for (const [k, v] of Object.entries(result.counts) as [keyof ApplyCounts, number][]) this.counts[k] += v;
