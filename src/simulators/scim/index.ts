@@ -170,7 +170,7 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
         const id = r.id || randomUUID();
         const existing = store.users.get(id);
         // A user that appears without coming through SCIM is "foreign" to DocuWare's provisioning endpoint.
-        if (!existing) service.foreignUsers.add(id);
+        if (!existing && profile.hideForeignUsers) service.foreignUsers.add(id);
         const user: Obj = { schemas: [URN.user], ...structuredClone(r), id };
         user.meta = meta('User', existing?.meta);
         store.putUser(user);

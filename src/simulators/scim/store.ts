@@ -73,7 +73,8 @@ export class ResourceStore {
       }
       if (old.externalId !== user.externalId) removeFromSetIndex(this.userExternalIds, old.externalId, id);
     } else {
-      this.userOrder = null;
+      // Appending keeps the cached order valid, so creates interleaved with list pages stay O(1).
+      this.userOrder?.push(id);
     }
     this.users.set(id, user);
     const key = lower(user.userName);
@@ -105,7 +106,7 @@ export class ResourceStore {
       old.resource = resource;
       if (members) this.setMembers(id, members);
     } else {
-      this.groupOrder = null;
+      this.groupOrder?.push(id);
       this.groups.set(id, { resource, members: new Map() });
       if (members) this.setMembers(id, members);
     }

@@ -41,6 +41,16 @@ describe('SCIM simulator: list, paging and attribute selection', () => {
     expect(past.body).toMatchObject({ totalResults: 12, itemsPerPage: 0, Resources: [] });
   });
 
+  it('shows users created and deleted between pages', async () => {
+    const before = (await call(sim.baseUrl, 'GET', '/Users?count=0')).body.totalResults as number;
+    const created = await call(sim.baseUrl, 'POST', '/Users', { body: { schemas: [USER], userName: 'late-comer' } });
+    const last = await call(sim.baseUrl, 'GET', `/Users?startIndex=${before + 1}&count=5`);
+    expect(last.body.totalResults).toBe(before + 1);
+    expect(last.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(['late-comer']);
+    await call(sim.baseUrl, 'DELETE', `/Users/${created.body.id}`);
+    expect((await call(sim.baseUrl, 'GET', '/Users?count=0')).body.totalResults).toBe(before);
+  });
+
   it('treats startIndex < 1 as 1 and count=0 as a count-only query; rejects non-numbers', async () => {
     expect((await call(sim.baseUrl, 'GET', '/Users?startIndex=0&count=1')).body.Resources[0].id).toBe('id-01');
     expect((await call(sim.baseUrl, 'GET', '/Users?count=0')).body).toMatchObject({ totalResults: 12, Resources: [] });
