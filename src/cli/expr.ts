@@ -94,6 +94,10 @@ function showResult(result: EvaluationResult, reveal: boolean): string {
   return show(result.value);
 }
 
+function redactTree(node: ExplainedNode): ExplainedNode {
+  return { ...node, ...(node.status === 'value' && node.value !== null ? { value: '[Redact]' } : {}), children: node.children.map(redactTree) };
+}
+
 function renderTree(node: ExplainedNode, redacted: boolean, reveal: boolean): string[] {
   const lines: string[] = [];
   const label = (n: ExplainedNode): string => {
@@ -142,12 +146,20 @@ export async function run(argv: string[]): Promise<number> {
   if (options.explain) {
     const explained = mappings.map((m) => ({ target: m.target, ...explainExpression(m.expression, attributes, evalOptions) }));
     if (options.json) {
-      const out = explained.map((e) => ({ target: e.target || undefined, result: e.result, error: e.error && { code: e.error.code, message: e.error.message }, tree: e.tree }));
+      const out = explained.map((e) => {
+        const hidden = e.redacted && !reveal;
+        return {
+          target: e.target || undefined,
+          result: e.result && hidden ? { ...e.result, value: '[Redact]' } : e.result,
+          error: e.error && { code: e.error.code, message: e.error.message },
+          tree: hidden ? redactTree(e.tree) : e.tree,
+        };
+      });
       process.stdout.write(`${JSON.stringify(set ? out : out[0], null, 2)}\n`);
     } else {
       for (const e of explained) {
         if (e.target) process.stdout.write(`${e.target}:\n`);
-        process.stdout.write(`${renderTree(e.tree, e.result?.redacted === true, reveal).join('\n')}\n`);
+        process.stdout.write(`${renderTree(e.tree, e.redacted, reveal).join('\n')}\n`);
         if (e.result) process.stdout.write(`= ${showResult(e.result, reveal)}\n`);
         if (set) process.stdout.write('\n');
       }

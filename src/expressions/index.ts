@@ -97,6 +97,8 @@ export interface ExplainedNode {
 }
 
 export interface Explanation {
+  /** True when the expression uses Redact(): every value in the tree must be hidden from logs. */
+  readonly redacted: boolean;
   readonly result?: EvaluationResult;
   readonly error?: ExpressionError;
   readonly tree: ExplainedNode;
@@ -133,5 +135,5 @@ export function explainExpression(source: string, attributes: Readonly<Record<st
     if (v instanceof FlowSentinel) return { text, kind: node.kind, status: 'value', value: null, flow: v.flow, children };
     return { text, kind: node.kind, status: 'value', value: toResultValue(v), children };
   };
-  return { ...(result ? { result } : {}), ...(error ? { error } : {}), tree: describe(tree) };
+  return { redacted, ...(result ? { result } : {}), ...(error ? { error } : {}), tree: describe(tree) };
 }

@@ -81,6 +81,12 @@ describe('entra-sync expr', () => {
     out = '';
     expect(await run(['--attr', 'p=secret', '--reveal', 'Redact([p])'])).toBe(0);
     expect(out).toBe('secret\n');
+    for (const flags of [['--explain'], ['--explain', '--json'], ['--json']]) {
+      out = '';
+      expect(await run(['--attr', 'p=secret', ...flags, 'Redact(ToUpper([p]))'])).toBe(0);
+      expect(out).not.toMatch(/secret|SECRET/);
+      expect(out).toContain('[Redact]');
+    }
   });
 
   it('says when the attribute or the object would not flow', async () => {
