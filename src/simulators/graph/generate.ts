@@ -57,6 +57,14 @@ const GROUP_TOPICS: readonly string[] = [
   "Mgmt O'Neill", 'Zürich Office', 'Проект Альфа', '研发', 'All Staff',
 ];
 
+/** For each name, the index of the first name with the same alias. */
+const firstWithAlias = (names: readonly (readonly [string, string])[]) => names.map(([, alias]) => names.findIndex(([, a]) => a === alias));
+const GIVEN_ALIAS_KEY = firstWithAlias(GIVEN_NAMES);
+const SURNAME_ALIAS_KEY = firstWithAlias(SURNAMES);
+
+/** Shared by every user without business phones; updates replace the array, never push into it. */
+const NO_PHONES: string[] = Object.freeze([]) as unknown as string[];
+
 export const TENANT_DOMAIN = 'contoso.example';
 export const GUEST_HOME_DOMAIN = 'contoso.onmicrosoft.com';
 
@@ -93,30 +101,44 @@ export function generateTenant(
   const o = resolveGenerateOptions(options);
   const costCenter = `extension_${extensionAppId}_costCenter` as const;
   const baseTime = Date.UTC(2024, 0, 15, 8, 0, 0);
-  const aliasCounts = new Map<string, number>();
+  // Memory matters at 100k users: shared strings wherever values repeat (names, dates, cost centres, the empty
+  // phone list), one allocation per value that is really unique (id, UPN, alias, employee id, phone numbers).
+  const sizes = GIVEN_NAMES.length * SURNAMES.length;
+  const aliasCounts = new Uint32Array(sizes);
+  const displayNames: (string | undefined)[] = new Array<string | undefined>(sizes);
+  const reversedNames: (string | undefined)[] = new Array<string | undefined>(sizes);
+  const createdTimes: string[] = [];
+  const costCenters: string[] = [];
   const userIds: string[] = [];
 
   for (let i = 0; i < o.users; i++) {
-    const [given, givenAlias] = random.pick(GIVEN_NAMES);
-    const [surname, surnameAlias] = random.pick(SURNAMES);
-    const base = `${givenAlias}.${surnameAlias}`;
-    const seen = aliasCounts.get(base) ?? 0;
-    aliasCounts.set(base, seen + 1);
-    const alias = seen === 0 ? base : `${base}${seen + 1}`;
+    const gi = random.int(GIVEN_NAMES.length);
+    const si = random.int(SURNAMES.length);
+    const [given, givenAlias] = GIVEN_NAMES[gi]!;
+    const [surname, surnameAlias] = SURNAMES[si]!;
+    const nameKey = gi * SURNAMES.length + si;
+    // Different names can share an alias (Dmitriy, Дмитрий): count per alias pair so UPNs stay unique.
+    const seen = aliasCounts[GIVEN_ALIAS_KEY[gi]! * SURNAMES.length + SURNAME_ALIAS_KEY[si]!]!++;
+    const alias = seen === 0 ? `${givenAlias}.${surnameAlias}` : `${givenAlias}.${surnameAlias}${seen + 1}`;
     const place = random.pick(PLACES);
     const guest = i > 0 && random.chance(0.04);
     const noMail = !guest && random.chance(0.06);
-    // Roughly one in ten users is a people manager others report to; everyone after the first has a manager.
+    // Roughly one in ten users is a people manager others report to; everyone after the first may have one.
     const manager = i > 0 && random.chance(0.85) ? userIds[random.int(Math.min(i, Math.max(1, Math.ceil(i / 10))))] ?? null : null;
     const guestDomain = 'fabrikam.example';
     const upn = guest ? `${alias}_${guestDomain}#EXT#@${GUEST_HOME_DOMAIN}` : `${alias}@${TENANT_DOMAIN}`;
+    const reversed = random.chance(0.03);
+    const displayName = reversed
+      ? (reversedNames[nameKey] ??= `${surname}, ${given}`)
+      : (displayNames[nameKey] ??= `${given} ${surname}`);
+    const minute = Math.floor(i / 100);
     const user: GraphUser = {
       id: random.guid(),
       userPrincipalName: upn,
-      displayName: random.chance(0.03) ? `${surname}, ${given}` : `${given} ${surname}`,
+      displayName,
       givenName: given,
       surname,
-      mail: guest ? `${alias}@${guestDomain}` : noMail ? null : `${alias}@${TENANT_DOMAIN}`,
+      mail: guest ? `${alias}@${guestDomain}` : noMail ? null : upn,
       mailNickname: guest ? `${alias}_${guestDomain}#EXT#` : alias,
       jobTitle: random.pick(JOB_TITLES),
       department: random.pick(DEPARTMENTS),
@@ -129,12 +151,14 @@ export function generateTenant(
       usageLocation: place.usageLocation,
       preferredLanguage: random.chance(0.7) ? place.language : null,
       mobilePhone: random.chance(0.6) ? `+1 555 ${String(random.int(10000000)).padStart(7, '0')}` : null,
-      businessPhones: random.chance(0.5) ? [`+1 425 555 ${String(random.int(10000)).padStart(4, '0')}`] : [],
+      businessPhones: random.chance(0.5) ? [`+1 425 555 ${String(random.int(10000)).padStart(4, '0')}`] : NO_PHONES,
       userType: guest ? 'Guest' : 'Member',
-      createdDateTime: new Date(baseTime + i * 60_000).toISOString().replace('.000Z', 'Z'),
+      createdDateTime: (createdTimes[minute] ??= new Date(baseTime + minute * 60_000).toISOString().replace('.000Z', 'Z')),
       manager,
     };
-    if (!guest && random.chance(0.7)) user[costCenter] = `CC-${1000 + random.int(9000)}`;
+    // Always set (undefined when absent) so every user keeps one object shape.
+    const cc = !guest && random.chance(0.7) ? random.int(9000) : -1;
+    user[costCenter] = cc < 0 ? undefined : (costCenters[cc] ??= `CC-${1000 + cc}`);
     tenant.seedUser(user);
     userIds.push(user.id);
   }

@@ -1,5 +1,8 @@
 // Seeded pseudo-random numbers for the simulator: the same seed gives the same tenant, ids and fault sequence.
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const GUID_BUFFER = Buffer.alloc(36);
+
 /** mulberry32: tiny, fast, good enough for test data (not for anything secret). */
 export class SeededRandom {
   private state: number;
@@ -36,14 +39,21 @@ export class SeededRandom {
     return item;
   }
 
-  /** A version-4 shaped GUID, lower case, as Entra object ids look. */
+  /** A version-4 shaped GUID, lower case, as Entra object ids look. Written into one buffer: 100k ids must be cheap. */
   guid(): string {
-    const hex = (n: number) => n.toString(16).padStart(8, '0');
-    const a = hex(this.uint32());
-    const b = hex(this.uint32());
-    const c = hex(this.uint32());
-    const d = hex(this.uint32());
-    const variant = ((parseInt(c[0]!, 16) & 0x3) | 0x8).toString(16);
-    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
+    const out = GUID_BUFFER;
+    let at = 0;
+    for (let word = 0; word < 4; word++) {
+      let n = this.uint32();
+      for (let nibble = 0; nibble < 8; nibble++) {
+        if (at === 8 || at === 13 || at === 18 || at === 23) out[at++] = 0x2d; // '-'
+        let digit = n >>> 28;
+        n = (n << 4) >>> 0;
+        if (at === 14) digit = 4; // version 4
+        else if (at === 19) digit = (digit & 0x3) | 0x8; // RFC 4122 variant
+        out[at++] = HEX[digit]!;
+      }
+    }
+    return out.toString('latin1', 0, 36);
   }
 }

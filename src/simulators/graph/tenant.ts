@@ -8,7 +8,7 @@
 // proportional to the changes, not to the tenant. Generated objects are written without log entries.
 import { createHash } from 'node:crypto';
 import type { SeededRandom } from './random.js';
-import type { AppRoleAssignment, ExtensionValue, GraphGroup, GraphUser } from './types.js';
+import type { AppRoleAssignment, GraphGroup, GraphUser } from './types.js';
 
 export type UserState = 'live' | 'softDeleted' | 'purged';
 
@@ -341,8 +341,8 @@ export class Tenant implements SimulatedTenant {
       }
       const current = data[key] ?? null;
       if (sameValue(current, value)) continue;
-      if (key.startsWith('extension_') && value === null) delete data[key];
-      else data[key] = Array.isArray(value) ? [...(value as ExtensionValue[] & unknown[])] : value;
+      // An unset extension is stored as undefined (not deleted) so the object keeps its shape.
+      data[key] = key.startsWith('extension_') && value === null ? undefined : Array.isArray(value) ? [...(value as unknown[])] : value;
       changed.push(key);
     }
     return { changed, managerBefore };
