@@ -228,7 +228,6 @@ export function parseExactDateTime(text: string, format: string, now: DateTimeVa
       case 'h': case 'H':
         v = digits(n === 1 ? 1 : 2, 2); if (v === undefined) return fail('expected the hour'); hour = v;
         if (token.letter === 'h' && (v < 1 || v > 12)) return fail('hour out of range');
-        if (token.letter === 'h' && pm === undefined) pm = false;
         break;
       case 'm': v = digits(n === 1 ? 1 : 2, 2); if (v === undefined) return fail('expected the minute'); minute = v; break;
       case 's': v = digits(n === 1 ? 1 : 2, 2); if (v === undefined) return fail('expected the second'); second = v; break;

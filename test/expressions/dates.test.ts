@@ -52,6 +52,9 @@ describe('date functions', () => {
     expect(value('FormatDateTime("Mar 5 2024", , "MMM d yyyy", "M/d/yyyy")')).toBe('3/5/2024');
     expect(value('FormatDateTime("2024-03-05 10:11:12.345", , "yyyy-MM-dd HH:mm:ss.fff", "HH\'h\'mm ss.ff \\"UTC\\"")')).toBe('10h11 12.34 UTC');
     expect(value('FormatDateTime("2024-03-05", , "yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ss.FFFzzz")')).toBe('2024-03-05T00:00:00+00:00');
+    // 12-hour fields shift only when an AM/PM designator was read.
+    expect(value('FormatDateTime("2024-03-05 12:30", , "yyyy-MM-dd h:mm", "HH:mm")')).toBe('12:30');
+    expect(value('FormatDateTime("2024-03-05 12:30 AM", , "yyyy-MM-dd h:mm tt", "HH:mm")')).toBe('00:30');
   });
 
   it('FormatDateTime converts an input offset to UTC, as on Entra\'s UTC servers', () => {
