@@ -50,7 +50,7 @@ export function isTransientNetworkError(err: unknown): boolean {
     seen.add(e);
     const { code, name } = e as { code?: unknown; name?: unknown };
     if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_(SOCKET|CONNECT_TIMEOUT|HEADERS_TIMEOUT|BODY_TIMEOUT|CLOSED))$/.test(code)) return true;
-    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    if (name === 'TimeoutError') return true; // our own per-request timeout (AbortSignal.timeout); other aborts are final
   }
   return false;
 }

@@ -171,6 +171,8 @@ export function createGraphHttp(deps: GraphHttpDeps): GraphHttp {
       if (err.code === 'GRAPH_NETWORK') return { retryable: isTransientNetworkError(err.cause), reason: 'network' };
       return { retryable: false };
     }
+    // The token endpoint briefly unreachable is worth the same patience as Graph itself.
+    if (err instanceof EntraSyncError && err.code === 'AUTH_NETWORK') return { retryable: isTransientNetworkError(err.cause), reason: 'token endpoint network' };
     return { retryable: false };
   }
 

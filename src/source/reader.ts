@@ -150,7 +150,8 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     try {
       let user: Record<string, unknown>;
       try {
-        user = await http.getJson(`/users/${encodeURIComponent(key)}?$select=${select.join(',')}`);
+        // manager is a navigation property: delta returns it, a plain GET does not (the stored one is kept).
+        user = await http.getJson(`/users/${encodeURIComponent(key)}?$select=${select.filter((a) => a !== 'manager').join(',')}`);
       } catch (err) {
         if (err instanceof GraphRequestError && err.status === 404) {
           throw new EntraSyncError('SOURCE_USER_NOT_FOUND', `no user ${key} in Entra`, { objectId: key }, { cause: err });

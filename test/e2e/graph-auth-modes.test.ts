@@ -69,19 +69,21 @@ describe('authentication modes over the real MSAL', () => {
 
   it('federated token file: the assertion callback re-reads the file, so a rotated token is picked up', async () => {
     const file = path.join(h.dir, 'azure-identity-token');
-    let accepted = saToken('first');
+    const first = saToken('first');
+    const second = saToken('second');
+    let accepted = first;
     const presented: string[] = [];
     h.sim.acceptFederatedAssertion((jwt) => { presented.push(jwt); return jwt === accepted; });
     fs.writeFileSync(file, accepted);
     const reader = h.newReader({ clientSecret: undefined, federatedTokenFile: file });
     await reader.read({ full: true });
-    expect(presented.at(-1)).toBe(saToken('first'));
+    expect(presented.at(-1)).toBe(first);
 
     // The kubelet rotates the token; the old one is no longer accepted.
-    accepted = saToken('second');
+    accepted = second;
     fs.writeFileSync(file, accepted);
     h.sim.expireAccessTokens();
     await expect(reader.read()).resolves.toMatchObject({ full: false });
-    expect(presented.at(-1)).toBe(saToken('second'));
+    expect(presented.at(-1)).toBe(second);
   });
 });

@@ -70,6 +70,7 @@ describe('egress through an HTTP CONNECT proxy', () => {
       proxy.refuse = false;
       await reader.close();
     }
+    // A refused tunnel is final (no retries), and it was the token request that asked for it.
     expect(proxy.tunnels).toEqual([simHostPort()]);
   });
 
