@@ -28,7 +28,9 @@ export const restRequestSchema = z.object({
   /** Relative to baseUrl, e.g. `/users/{{id}}` or `/users?login={{value}}`. */
   path: z.string().min(1),
   body: jsonTemplateSchema.optional(),
-  /** Where the object's id is in the response (create, lookup item, list item). */
+  /** Where the object is in the answer (create, get), e.g. `/user` for `{"user": {...}}`; default: the answer itself. */
+  objectPointer: jsonPointer.optional(),
+  /** Where the id is inside the object or inside each item (default: the object type's idPointer). */
   idPointer: jsonPointer.optional(),
   /** Where the array of results is in the response (lookup, list, listMembers); empty = the body itself. */
   itemsPointer: jsonPointer.optional(),
