@@ -7,8 +7,19 @@ import { formatError } from './output.js';
 type CommandModule = { run(argv: string[]): Promise<number>; summary: string };
 
 const commands: Record<string, () => Promise<CommandModule>> = {
+  apply: () => import('./apply.js'),
+  approve: () => import('./approve.js'),
+  demo: () => import('./demo.js'),
   expr: () => import('./expr.js'),
+  plan: () => import('./plan.js'),
+  preview: () => import('./preview.js'),
+  provision: () => import('./provision.js'),
+  reconcile: () => import('./reconcile.js'),
+  reject: () => import('./reject.js'),
+  resync: () => import('./resync.js'),
   scope: () => import('./scope.js'),
+  status: () => import('./status.js'),
+  sync: () => import('./sync.js'),
   validate: () => import('./validate.js'),
 };
 

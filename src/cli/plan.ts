@@ -1,0 +1,43 @@
+// `entra-sync plan`: read Entra, plan each target without sending anything, save the plan under an id and
+// print it as a readable diff. `entra-sync apply <id>` applies exactly that plan later.
+import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { formatRead } from '../app/format.js';
+import { isTargetFailure } from '../app/runtime.js';
+import { parseArgs } from './output.js';
+
+export const summary = 'read Entra and save a reviewable plan per target (apply it with `apply <id>`)';
+
+const HELP = `usage: entra-sync plan [--config file] [--target name] [--full] [--json]
+
+Reads Entra, then plans one cycle per target without sending anything to it, saves each plan with an id
+and prints it: one line per operation, attribute changes as before → after, and what the deletion
+threshold would hold back. \`entra-sync apply <id>\` applies exactly that plan, or refuses if Entra or
+the target's state has moved since.
+
+${CONFIG_HELP}
+  --target name   only this target
+  --full          compare every object, not only those changed since the last cycle
+  --json          print the saved plans (with every operation) as JSON
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json', 'full', 'help'], values: ['config', 'target'] });
+  if (args.options.help) { process.stdout.write(HELP); return 0; }
+  const asJson = args.options.json === true;
+  return withRuntime(configPath(args.options.config), { progress: !asJson }, async (runtime) => {
+    const report = await runtime.plan({ ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}), full: args.options.full === true });
+    if (asJson) {
+      process.stdout.write(json({ read: report.read, plans: report.plans.map((p) => (isTargetFailure(p) ? p : p.plan)) }));
+    } else {
+      const out = [formatRead(report.read)];
+      for (const p of report.plans) {
+        if (isTargetFailure(p)) { out.push('', `${p.target}: could not plan: ${p.error.message} (${p.error.code})`); continue; }
+        const count = p.plan.operations.length + p.plan.staged.length;
+        out.push('', `${p.target}: plan ${p.plan.id} (${count} operation${count === 1 ? '' : 's'})`, p.plan.diff.replace(/^/gm, '  '));
+        if (count) out.push(`  apply it with: entra-sync apply ${p.plan.id}`);
+      }
+      process.stdout.write(out.join('\n') + '\n');
+    }
+    return report.plans.some(isTargetFailure) ? 1 : 0;
+  });
+}

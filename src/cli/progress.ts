@@ -1,0 +1,38 @@
+// A one-line progress display for long Graph reads and applies, redrawn in place. Only on a terminal:
+// when stdout is a pipe or a file nothing is drawn, so scripts and logs never see carriage returns.
+import type { RuntimeProgress } from '../app/runtime.js';
+
+export interface ProgressLine {
+  /** Give this to `openRuntime({ onProgress })`; undefined when the stream is not a terminal. */
+  readonly onProgress: ((p: RuntimeProgress) => void) | undefined;
+  /** Erases the line (call before printing a result). */
+  clear(): void;
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function describeProgress(p: RuntimeProgress): string {
+  if (p.stage === 'read') return `reading Entra ${p.phase}: ${int(p.items)} objects, ${int(p.pages)} pages`;
+  return `${p.target}: ${int(p.sent)} of ${int(p.planned)} operations sent${p.failed ? `, ${int(p.failed)} failed` : ''}`;
+}
+
+export function progressLine(stream: NodeJS.WriteStream = process.stdout, intervalMs = 100): ProgressLine {
+  if (!stream.isTTY) return { onProgress: undefined, clear() { /* nothing drawn */ } };
+  let last = 0;
+  let drawn = false;
+  return {
+    onProgress(p) {
+      const now = Date.now();
+      if (now - last < intervalMs) return; // a redraw per operation would cost more than the operation
+      last = now;
+      const text = describeProgress(p);
+      const width = stream.columns ? stream.columns - 1 : 100;
+      stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}

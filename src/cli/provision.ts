@@ -1,0 +1,51 @@
+// `entra-sync provision --user <upn|id> | --group <id>`: provision one object now, read fresh from Graph,
+// and show each step (import, scope, match, action, export) per target, like Entra's "Provision on demand".
+import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { formatTrace } from '../app/format.js';
+import { isTargetFailure } from '../app/runtime.js';
+import { EntraSyncError } from '../errors.js';
+import { parseArgs } from './output.js';
+
+export const summary = 'provision one user or group now and show each step';
+
+const HELP = `usage: entra-sync provision (--user <upn|object id> | --group <object id>) [--config file] [--target name] [--dry-run] [--json]
+
+Reads the user (or group, with its members) fresh from Microsoft Graph, then for each target scopes,
+maps, matches and applies it, and prints each step with its details and the properties changed
+(old → new). Other objects are not touched and the targets' cycle cursors do not move.
+
+${CONFIG_HELP}
+  --user upn|id   the user's userPrincipalName or object id
+  --group id      the group's object id (members not yet provisioned wait for their own provisioning)
+  --target name   only this target
+  --dry-run       show the steps and what would be sent; send nothing
+  --json          print the steps as JSON
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json', 'dry-run', 'help'], values: ['config', 'target', 'user', 'group'] });
+  if (args.options.help) { process.stdout.write(HELP); return 0; }
+  const user = typeof args.options.user === 'string' ? args.options.user : undefined;
+  const group = typeof args.options.group === 'string' ? args.options.group : undefined;
+  if ((user === undefined) === (group === undefined)) throw new EntraSyncError('CLI_USAGE', 'give exactly one of --user <upn|id> or --group <id>');
+  const dryRun = args.options['dry-run'] === true;
+  return withRuntime(configPath(args.options.config), { dryRun }, async (runtime) => {
+    const report = await runtime.provision({
+      ...(user !== undefined ? { user } : { group: group! }), dryRun,
+      ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}),
+    });
+    if (args.options.json) {
+      process.stdout.write(json(report));
+    } else {
+      const out = [`${report.object.type} ${report.object.displayName} (${report.object.id})${report.dryRun ? ' — dry run, nothing sent' : ''}`];
+      for (const t of report.targets) {
+        out.push('', `${t.target}:`);
+        if (isTargetFailure(t)) { out.push(`  did not run: ${t.error.message} (${t.error.code})`); continue; }
+        for (const o of t.objects) out.push(formatTrace(o, '  '));
+      }
+      process.stdout.write(out.join('\n') + '\n');
+    }
+    const failed = report.targets.some((t) => isTargetFailure(t) || t.objects.some((o) => o.status === 'failure'));
+    return failed ? 1 : 0;
+  });
+}

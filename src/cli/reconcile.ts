@@ -1,0 +1,38 @@
+// `entra-sync reconcile`: re-read every linked object from each target and repair what was changed there by
+// hand (attributes we wrote, the active flag, members we added, objects deleted outright), reporting every fix.
+import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { exitCodeOf, formatCycle, formatFixes } from '../app/format.js';
+import { isTargetFailure } from '../app/runtime.js';
+import { parseArgs } from './output.js';
+
+export const summary = 'repair what was changed by hand on the targets, reporting every fix';
+
+const HELP = `usage: entra-sync reconcile [--config file] [--target name] [--dry-run] [--json]
+
+Reads every object entra-sync has provisioned back from the target and compares it with what was last
+written: an attribute edited by hand is written again, a disabled or re-enabled user is set back, a
+removed member is added again, a deleted object is recreated. Every fix is listed. Entra never does this.
+
+${CONFIG_HELP}
+  --target name   only this target
+  --dry-run       list the drift, fix nothing
+  --json          print each target's fixes as JSON
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json', 'dry-run', 'help'], values: ['config', 'target'] });
+  if (args.options.help) { process.stdout.write(HELP); return 0; }
+  const dryRun = args.options['dry-run'] === true;
+  const asJson = args.options.json === true;
+  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson }, async (runtime) => {
+    const report = await runtime.reconcile({ ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}), dryRun });
+    if (asJson) {
+      process.stdout.write(json(report));
+    } else {
+      const out: string[] = [];
+      for (const t of report.targets) out.push(isTargetFailure(t) ? formatCycle(t) : `${formatFixes(t.target, t.fixes)}${dryRun && t.fixes.length ? '\n  (dry run: nothing was fixed)' : ''}`);
+      process.stdout.write(out.join('\n') + '\n');
+    }
+    return exitCodeOf(report.targets);
+  });
+}

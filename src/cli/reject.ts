@@ -1,0 +1,33 @@
+// `entra-sync reject`: drop the operations the deletion threshold held back; each object's provisioning log
+// records the rejection. The objects stay as they are on the target.
+import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { parseArgs } from './output.js';
+
+export const summary = 'drop the disables/deletes the deletion threshold held back';
+
+const HELP = `usage: entra-sync reject [--config file] [--target name] [--json]
+
+Drops the staged operations; the objects stay as they are on the target and each one's provisioning
+log says the operation was rejected. A later change in Entra plans them afresh.
+
+${CONFIG_HELP}
+  --target name   only this target
+  --json          print what was dropped as JSON
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json', 'help'], values: ['config', 'target'] });
+  if (args.options.help) { process.stdout.write(HELP); return 0; }
+  return withRuntime(configPath(args.options.config), {}, async (runtime) => {
+    const dropped = runtime.reject(typeof args.options.target === 'string' ? { target: args.options.target } : {});
+    if (args.options.json) { process.stdout.write(json(dropped)); return 0; }
+    if (dropped.length === 0) { process.stdout.write('nothing is waiting for approval\n'); return 0; }
+    const out: string[] = [];
+    for (const r of dropped) {
+      out.push(`${r.target}: dropped ${r.dropped.length} operation(s)`);
+      for (const op of r.dropped) out.push(`  ${op.kind} ${op.type} ${op.displayName} (${op.sourceId})`);
+    }
+    process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  });
+}
