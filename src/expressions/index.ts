@@ -27,6 +27,11 @@ function checkPlacement(root: ExpressionNode, source: string): void {
       if (!top && node.name.toLowerCase() === 'selectuniquevalue') {
         throw positionedError('EXPR_PLACEMENT', 'SelectUniqueValue must be the outermost function of the expression', source, node.start, { functionName: 'SelectUniqueValue' });
       }
+      const condition = node.args[0];
+      if (node.name.toLowerCase() === 'iif' && condition?.kind === 'call' && condition.name.toLowerCase() === 'ignoreflowifnullorempty') {
+        // Microsoft's reference: a flow wrapper is not a boolean; wrap the whole IIF instead.
+        throw positionedError('EXPR_PLACEMENT', 'IgnoreFlowIfNullOrEmpty cannot be the condition of IIF; wrap the whole IIF in it instead', source, condition.start, { functionName: 'IIF' });
+      }
       node.args.forEach((arg) => visit(arg, false));
     } else if (node.kind === 'comparison') {
       visit(node.left, false);

@@ -67,6 +67,12 @@ describe('compile-time errors', () => {
     expect(thrown(() => compileExpression('Replace([x], "a", "b", , , , )')).message).toMatch(/not one of Replace's forms/);
   });
 
+  it('IgnoreFlowIfNullOrEmpty as the condition of IIF (unsupported per the 2026 reference)', () => {
+    const err = thrown(() => compileExpression('IIF(IgnoreFlowIfNullOrEmpty([country]),[country],"Other")'));
+    expect(err).toMatchObject({ code: 'EXPR_PLACEMENT', where: { line: 1, column: 5 } });
+    expect(err.message).toMatch(/wrap the whole IIF in it instead/);
+  });
+
   it('SelectUniqueValue nested inside another function', () => {
     expect(thrown(() => compileExpression('ToLower(SelectUniqueValue("a", "b"))'))).toMatchObject({ code: 'EXPR_PLACEMENT', where: { column: 9 } });
   });
