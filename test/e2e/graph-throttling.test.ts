@@ -42,8 +42,13 @@ describe('throttling: 429/503/504 are retried and Retry-After is honoured', () =
     h.sim.tenant.updateUser(h.sim.tenant.users()[0]!.id, { jobTitle: 'Never seen' });
     h.sim.faults.rate429 = 1;
     h.sim.faults.retryAfterSeconds = 0.01;
+    h.sim.counters.reset();
     await expect(h.reader.read()).rejects.toMatchObject({ code: 'GRAPH_UNAVAILABLE', status: 429 });
     h.sim.faults.rate429 = 0;
+    // 1 attempt + 2 retries, all of the same URL: the graph client's own RetryHandler does not multiply them.
+    const graphRequests = h.sim.requests.filter((r) => r.url.startsWith('/v1.0/'));
+    expect(graphRequests.length).toBe(3);
+    expect(new Set(graphRequests.map((r) => r.url)).size).toBe(1);
     expect(h.store.deltaLink('users')?.link).toBe(link);
     expect(h.store.user(h.sim.tenant.users()[0]!.id)?.attributes.jobTitle).not.toBe('Never seen');
     await h.reader.read();
