@@ -18,10 +18,13 @@ interface Example {
   note?: string;
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/expressions/microsoft-examples.json', import.meta.url), 'utf8')) as { examples: Example[] };
+const load = (name: string) => (JSON.parse(readFileSync(new URL(`../fixtures/expressions/${name}`, import.meta.url), 'utf8')) as { examples: Example[] }).examples;
 
-describe('Microsoft documentation examples', () => {
-  it.each(fixture.examples.map((e) => [`${e.source}: ${e.expression.replace(/\s+/g, ' ')}`, e] as const))('%s', (_name, example) => {
+describe.each([
+  ['Microsoft documentation examples', load('microsoft-examples.json')],
+  ["Microsoft's Workday expression guide", load('workday-guide-examples.json')],
+])('%s', (_title, examples) => {
+  it.each(examples.map((e) => [`${e.source}: ${e.expression.replace(/\s+/g, ' ')}`, e] as const))('%s', (_name, example) => {
     const options: EvaluateOptions = {};
     if (example.now) options.now = new Date(example.now);
     if (example.defaultDomain) options.defaultDomain = example.defaultDomain;
