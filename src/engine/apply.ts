@@ -11,6 +11,7 @@ import { TargetError, type AttributeChange, type BulkOperation, type MatchCriter
 import type { SyncEvents } from './events.js';
 import type { Link, PlannedOperation, ProvisioningAction, ProvisioningLogEntry, ProvisioningStep } from './types.js';
 import { ENTRA_RETRY_SCHEDULE_MS, type TargetsStore } from '../state/targets-store.js';
+import { isRedactedMarker, markerMatches, redactedPathsOf, scrubText, sealAttributes, sealOperation, shownValue, withoutMarkers } from './redaction.js';
 
 type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeMembers' }>;
 
@@ -444,12 +445,13 @@ class ApplyRun {
     store.transaction(() => {
       store.journalFinish(opId, 'done', { targetId: outcome.targetId, action: outcome.action }, now);
       if (outcome.link === null) store.deleteLink(target, op.type, op.sourceId);
-      else if (outcome.link) store.putLink({ ...outcome.link, updatedAt: now.toISOString() });
+      // Redacted values are written to the link as hash markers only: the next plan compares hashes.
+      else if (outcome.link) store.putLink({ ...outcome.link, written: sealAttributes(outcome.link.written, redactedPathsOf(op), op.sourceId), updatedAt: now.toISOString() });
       store.clearFailure(target, op.type, op.sourceId);
       store.log(this.entry(op, outcome.action, 'success', outcome.targetId, outcome.steps, outcome.modified, now));
     });
     this.result.counts[outcome.count]++;
-    this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: op, outcome: outcome.sentEvent, durationMs: Date.now() - started });
+    this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: sealOperation(op), outcome: outcome.sentEvent, durationMs: Date.now() - started });
   }
 
   private async handleError(opId: string, op: PlannedOperation, err: unknown, started: number): Promise<void> {
@@ -476,7 +478,8 @@ class ApplyRun {
     if (this.policy.onNotFound === 'unlink') {
       return { action: 'unlink', count: 'unlink', targetId: null, sentEvent: 'done', link: null, modified: [], steps: [step('action', 'success', 'object no longer exists on the target; link removed (policy onNotFound: unlink)')] };
     }
-    const attributes = op.kind === 'update' ? { ...op.desired } : { ...(link?.written ?? {}), ...(link && 'active' in link.written ? { active: true } : {}) };
+    // What we last wrote holds redacted values only as hashes: those are left out (the next full comparison sends them).
+    const attributes = op.kind === 'update' ? { ...op.desired } : { ...withoutMarkers(link?.written ?? {}).attributes, ...(link && 'active' in link.written ? { active: true } : {}) };
     const created = await this.ctx.connector.create(op.type, attributes);
     return {
       action: 'create', count: 'create', targetId: created.id, sentEvent: 'created',
@@ -486,8 +489,13 @@ class ApplyRun {
     };
   }
 
-  private fail(opId: string, op: PlannedOperation, error: TargetError): void {
+  private fail(opId: string, op: PlannedOperation, raw: TargetError): void {
     const { store, target } = this.ctx;
+    // A target that echoes a redacted value in its error message must not get it into our log or state.
+    const error = redactedPathsOf(op).size === 0 ? raw : new TargetError({
+      kind: raw.kind, message: scrubText(raw.message, op), target: raw.target, cause: raw,
+      ...(raw.status !== undefined ? { status: raw.status } : {}), ...(raw.scimType !== undefined ? { scimType: raw.scimType } : {}), ...(raw.request !== undefined ? { request: raw.request } : {}),
+    });
     const now = this.now();
     const code = errorCode(error);
     let retryAt: string | null = null;
@@ -514,7 +522,7 @@ class ApplyRun {
     });
     this.result.failures.push({ type: op.type, sourceId: op.sourceId, displayName: op.displayName, operation: op.kind, kind: error.kind, code, message: error.message, retryAt });
     if (error.kind === 'unauthorized' && !this.result.stopped) this.result.stopped = { reason: 'EncounteredQuarantineException', message: error.message };
-    this.ctx.events?.emit('operation:failed', { target, runId: this.ctx.runId, operation: op, error: { code, kind: error.kind, message: error.message }, retryAt });
+    this.ctx.events?.emit('operation:failed', { target, runId: this.ctx.runId, operation: sealOperation(op), error: { code, kind: error.kind, message: error.message }, retryAt });
   }
 
   /** Skip and unlink need no request: they are logged (and an unlink forgets the link) without a journal entry. */
@@ -535,10 +543,12 @@ class ApplyRun {
   ): ProvisioningLogEntry {
     const exportStep = steps.some((s) => s.name === 'export') || status === 'skipped' || op.kind === 'unlink'
       ? [] : [step('export', 'success', targetId ? `target id ${targetId}` : 'nothing exported')];
+    const redacted = redactedPathsOf(op);
     return {
       runId: this.ctx.runId, target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId,
       displayName: op.displayName, action, status, steps: [...(this.ctx.stepsBefore?.(op) ?? []), ...steps, ...exportStep],
-      modifiedProperties: modified, ...(error ? { error } : {}), at: now.toISOString(),
+      modifiedProperties: modified.map((m) => ({ path: m.path, before: shownValue(m.path, m.before, redacted), after: shownValue(m.path, m.after, redacted) })),
+      ...(error ? { error } : {}), at: now.toISOString(),
     };
   }
 }
@@ -592,18 +602,22 @@ async function landedLink(op: PlannedOperation, store: TargetsStore, connector: 
     case 'create': {
       if (link && link.status !== 'deleted') return 'no-link-change';
       for (const criterion of op.match) {
+        // A redacted match value was journalled as a hash and cannot be looked up: re-planning looks it up again.
+        if (isRedactedMarker(criterion.value)) continue;
         const found = await connector.find(op.type, criterion);
         if (!found) continue;
         // What the target holds now, so that a half-finished adopt is finished by the next plan's update.
         const written: TargetAttributes = {};
-        for (const [path, value] of Object.entries(op.attributes)) written[path] = path in found.attributes ? found.attributes[path] : value;
+        for (const [path, value] of Object.entries(op.attributes)) {
+          written[path] = isRedactedMarker(value) ? (markerMatches(value, op.sourceId, path, found.attributes[path]) ? value : null) : path in found.attributes ? found.attributes[path] : value;
+        }
         return { target, type: op.type, sourceId: op.sourceId, targetId: found.id, status: statusOf(written), written, ...(op.type === 'group' ? { members: [] } : {}) };
       }
       return null;
     }
     case 'update': {
       const found = await connector.get(op.type, op.targetId);
-      if (!found || diffAttributes(found.attributes, Object.fromEntries(op.changes.map((c) => [c.path, c.after]))).length) return null;
+      if (!found || diffAttributes(found.attributes, Object.fromEntries(op.changes.map((c) => [c.path, c.after])), op.sourceId).length) return null;
       return { ...(link ?? { target, type: op.type, sourceId: op.sourceId, targetId: op.targetId, status: 'active' }), written: applyChanges(link?.written ?? {}, op.changes) };
     }
     case 'disable':
@@ -700,12 +714,17 @@ function actionOf(op: PlannedOperation): ProvisioningAction {
   }
 }
 
-/** Attributes in `desired` whose value on the target differs (deep, key-order-insensitive). */
-export function diffAttributes(current: TargetAttributes, desired: TargetAttributes): AttributeChange[] {
+/**
+ * Attributes in `desired` whose value on the target differs (deep, key-order-insensitive). A redaction
+ * marker in `desired` (what we stored instead of a redacted value) equals the target value it was made
+ * from; give `sourceId`, the marker's salt, for that.
+ */
+export function diffAttributes(current: TargetAttributes, desired: TargetAttributes, sourceId?: string): AttributeChange[] {
   const changes: AttributeChange[] = [];
   for (const [path, after] of Object.entries(desired)) {
     const before = current[path];
-    if (!sameValue(before, after)) changes.push({ path, before: before ?? null, after });
+    if (isRedactedMarker(after) ? sourceId !== undefined && markerMatches(after, sourceId, path, before) : sameValue(before, after)) continue;
+    changes.push({ path, before: before ?? null, after });
   }
   return changes;
 }

@@ -16,7 +16,10 @@ import { SyncEvents } from './events.js';
 import { desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from './mapping.js';
 import { planObject } from './plan.js';
 import { applyThreshold, isDestructive, type DeleteThreshold } from './threshold.js';
-import type { DesiredObject, PlannedOperation, ProvisioningStep } from './types.js';
+import type { DesiredObject, Link, PlannedOperation, ProvisioningStep } from './types.js';
+import type { TargetAttributes } from '../targets/connector.js';
+import { isRedactedMarker, redactedPathsOf, sealOperation, shownValue } from './redaction.js';
+import { isNullOrEmpty } from './values.js';
 
 const HOUR = 3_600_000;
 
@@ -188,8 +191,17 @@ export async function applySavedPlan(input: Omit<CycleInput, 'options'> & { plan
       throw new EntraSyncError('PLAN_STALE', `plan ${plan.id} cannot be applied: ${reason}; run \`plan\` again and review the new plan`, { objectId: plan.id });
     }
     run.cursor = { from: plan.cursorSeq, to: plan.sourceSeq };
+    // The plan holds redacted values as hashes only; the clear values are mapped again from the same source state.
+    const operations = plan.operations.map((op) => {
+      const clear = run.unseal(op);
+      if (typeof clear === 'string') {
+        input.store.setPlanStatus(plan.id, 'refused');
+        throw new EntraSyncError('PLAN_STALE', `plan ${plan.id} cannot be applied: ${clear}; run \`plan\` again and review the new plan`, { objectId: plan.id });
+      }
+      return clear;
+    });
     for (const op of plan.staged) run.stage(op);
-    await run.apply(plan.operations, undefined);
+    await run.apply(operations, undefined);
     if (!run.stopped) input.store.setCursor(plan.target, plan.sourceSeq);
     input.store.setPlanStatus(plan.id, 'applied', run.now());
   });
@@ -205,17 +217,22 @@ function stalePlanReason(plan: SavedPlan, sourceSeq: number, cursor: number, lin
 /** A readable diff: one line per operation, attribute changes indented under it. */
 export function formatPlan(operations: readonly PlannedOperation[], staged: readonly PlannedOperation[] = []): string {
   const lines: string[] = [];
-  const show = (v: unknown) => (v === null || v === undefined ? '∅' : JSON.stringify(v));
   const describe = (op: PlannedOperation, prefix: string) => {
     const who = `${op.type} ${op.displayName} (${op.sourceId})`;
+    // Values that went through Redact() read `[redacted]`, whether the operation holds them clear or sealed.
+    const redacted = redactedPathsOf(op);
+    const show = (path: string, v: unknown) => {
+      const shown = shownValue(path, v, redacted);
+      return shown === null || shown === undefined ? '∅' : typeof shown === 'string' && shown !== v ? shown : JSON.stringify(shown);
+    };
     switch (op.kind) {
       case 'create':
-        lines.push(`${prefix}+ create ${who}${op.match.length ? `, unless one matches ${op.match.map((m) => `${m.path}=${show(m.value)}`).join(' or ')}` : ''}`);
-        for (const [path, value] of Object.entries(op.attributes)) lines.push(`${prefix}    ${path}: ${show(value)}`);
+        lines.push(`${prefix}+ create ${who}${op.match.length ? `, unless one matches ${op.match.map((m) => `${m.path}=${show(m.path, m.value)}`).join(' or ')}` : ''}`);
+        for (const [path, value] of Object.entries(op.attributes)) lines.push(`${prefix}    ${path}: ${show(path, value)}`);
         break;
       case 'update':
         lines.push(`${prefix}~ update ${who} → ${op.targetId}`);
-        for (const c of op.changes) lines.push(`${prefix}    ${c.path}: ${show(c.before)} → ${show(c.after)}`);
+        for (const c of op.changes) lines.push(`${prefix}    ${c.path}: ${show(c.path, c.before)} → ${show(c.path, c.after)}`);
         break;
       case 'disable': case 'enable': case 'delete':
         lines.push(`${prefix}${op.kind === 'enable' ? '+' : '-'} ${op.kind} ${who} → ${op.targetId} (${op.reason})`);
@@ -296,18 +313,26 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
           if (type === 'user') run.examined.users++; else run.examined.groups++;
           const base = { type, sourceId: link.sourceId, displayName: displayNameOf(link.written, link.sourceId) };
           const found = await connector.get(type, link.targetId);
+          // Redacted values were stored as hashes: to send them again they are mapped again from the source.
+          const written = run.clearWritten(type, link);
+          const sealed = new Set(written.redacted);
+          const redactedPaths = written.redacted.length ? { redactedPaths: written.redacted } : {};
+          const unrestorable = written.dropped.length ? `; ${written.dropped.length} redacted attribute(s) cannot be restored without their source value (${written.dropped.join(', ')})` : '';
           if (!found) {
-            fixes.push({ ...base, targetId: link.targetId, fix: 'recreate', details: 'deleted on the target; created again from what we last wrote' });
-            ops.push({ kind: 'update', ...base, targetId: link.targetId, changes: Object.entries(link.written).map(([path, after]) => ({ path, before: null, after })), desired: { ...link.written } });
+            fixes.push({ ...base, targetId: link.targetId, fix: 'recreate', details: `deleted on the target; created again from what we last wrote${unrestorable}` });
+            ops.push({ kind: 'update', ...base, targetId: link.targetId, changes: Object.entries(written.attributes).map(([path, after]) => ({ path, before: null, after })), desired: { ...written.attributes }, ...redactedPaths });
             continue;
           }
           // Compare only what the connector could read back; the active flag follows the link status.
           const readable = Object.fromEntries(Object.entries(link.written).filter(([path]) => path in found.attributes && path !== activePath));
-          const changes = diffAttributes(found.attributes, readable);
-          if (changes.length) {
-            fixes.push({ ...base, targetId: link.targetId, fix: 'attributes', details: changes.map((c) => `${c.path}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`).join('; ') });
-            ops.push({ kind: 'update', ...base, targetId: link.targetId, changes, desired: { ...link.written } });
+          const drifted = diffAttributes(found.attributes, readable, link.sourceId);
+          const changes = drifted.filter((c) => !written.dropped.includes(c.path)).map((c) => (sealed.has(c.path) ? { ...c, after: written.attributes[c.path] } : c));
+          if (drifted.length) {
+            const shown = (path: string, v: unknown) => JSON.stringify(shownValue(path, v, sealed) ?? null);
+            const details = drifted.map((c) => `${c.path}: ${shown(c.path, c.before)} → ${shown(c.path, c.after)}`).join('; ');
+            fixes.push({ ...base, targetId: link.targetId, fix: 'attributes', details: `${details}${drifted.length > changes.length ? unrestorable : ''}` });
           }
+          if (changes.length) ops.push({ kind: 'update', ...base, targetId: link.targetId, changes, desired: { ...written.attributes }, ...redactedPaths });
           if (type === 'user' && activePath in found.attributes) {
             const want = link.status === 'active';
             if (found.attributes[activePath] !== want) {
@@ -387,8 +412,66 @@ class TargetRun {
     this.recovered = await recoverInFlight({ store: this.input.store, connector: this.input.connector, target: this.target, events: this.events, now: this.now });
   }
 
+  /** Dry runs and plans keep what would be sent, with redacted values sealed (they are shown and saved). */
   collect(ops: readonly PlannedOperation[]): void {
-    this.collected.push(...ops);
+    this.collected.push(...ops.map(sealOperation));
+  }
+
+  /** The mapping context of this run: references resolve to the target's user links. */
+  mappingContext(): MappingContext {
+    const { store } = this.input;
+    return {
+      now: this.now(),
+      resolveReference: (sourceId) => {
+        const link = store.link(this.target, 'user', sourceId);
+        return link && link.status !== 'deleted' ? link.targetId : null;
+      },
+      valueExists: (path, value) => store.writtenValueExists(this.target, 'user', path, value),
+      ...(this.input.options?.defaultDomain !== undefined ? { defaultDomain: this.input.options.defaultDomain } : {}),
+    };
+  }
+
+  /**
+   * A stored operation with its redacted values (sealed as hashes) mapped again from the source, ready to
+   * send; a reason text when they cannot be (no source, the object or the value is gone).
+   */
+  unseal(op: PlannedOperation): PlannedOperation | string {
+    if (op.kind !== 'create' && op.kind !== 'update') return op;
+    const paths = redactedPathsOf(op);
+    if (paths.size === 0) return op;
+    const desired = this.input.source ? this.desired(op.type, op.sourceId, this.mappingContext()) : null;
+    const clear = (path: string, value: unknown): unknown => {
+      if (!isRedactedMarker(value)) return value;
+      const fresh = desired?.attributes[path];
+      if (isNullOrEmpty(fresh)) throw new Error(`the redacted value of ${path} for ${op.type} ${op.sourceId} can no longer be mapped from the source`);
+      return fresh;
+    };
+    const unsealAll = (attributes: TargetAttributes) => Object.fromEntries(Object.entries(attributes).map(([p, v]) => [p, clear(p, v)]));
+    try {
+      if (op.kind === 'create') return { ...op, attributes: unsealAll(op.attributes), match: op.match.map((m) => ({ path: m.path, value: clear(m.path, m.value) as string })) };
+      return { ...op, changes: op.changes.map((c) => ({ path: c.path, before: c.before, after: clear(c.path, c.after) })), desired: unsealAll(op.desired) };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  /**
+   * What we last wrote to `link`, with the redacted values (stored as hashes) mapped again from the source
+   * so they can be sent; `dropped` lists the redacted paths that cannot be (no source, or no value now).
+   */
+  clearWritten(type: ObjectType, link: Link): { attributes: TargetAttributes; dropped: string[]; redacted: string[] } {
+    const redacted = Object.keys(link.written).filter((p) => isRedactedMarker(link.written[p]));
+    if (redacted.length === 0) return { attributes: link.written, dropped: [], redacted };
+    const desired = this.input.source ? this.desired(type, link.sourceId, this.mappingContext()) : null;
+    const attributes: TargetAttributes = {};
+    const dropped: string[] = [];
+    for (const [path, value] of Object.entries(link.written)) {
+      if (!isRedactedMarker(value)) { attributes[path] = value; continue; }
+      const fresh = desired?.attributes[path];
+      if (isNullOrEmpty(fresh)) dropped.push(path);
+      else attributes[path] = fresh;
+    }
+    return { attributes, dropped, redacted };
   }
 
   heldSteps = (op: PlannedOperation): ProvisioningStep[] => this.heldStepMap.get(`${op.type}:${op.sourceId}`) ?? [];
@@ -398,15 +481,7 @@ class TargetRun {
     const { store, compiled } = this.input;
     const source = this.input.source!;
     const now = this.now();
-    const ctx: MappingContext = {
-      now,
-      resolveReference: (sourceId) => {
-        const link = store.link(this.target, 'user', sourceId);
-        return link && link.status !== 'deleted' ? link.targetId : null;
-      },
-      valueExists: (path, value) => store.writtenValueExists(this.target, 'user', path, value),
-      ...(this.input.options?.defaultDomain !== undefined ? { defaultDomain: this.input.options.defaultDomain } : {}),
-    };
+    const ctx = this.mappingContext();
     this.cursor = { from: store.cursor(this.target), to: source.currentSeq() };
     this.events.emit('cycle:start', { target: this.target, runId: this.runId, kind: only ? 'provision' : 'sync', dryRun: this.dryRun, full, cursor: this.cursor.from, at: now });
 

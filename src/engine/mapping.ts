@@ -278,6 +278,8 @@ interface MappedAttributes {
   attributes: TargetAttributes;
   createOnly: string[];
   pendingReferences: Record<string, string>;
+  /** Paths whose expression used Redact(). */
+  redacted: string[];
   skip?: string;
 }
 
@@ -292,7 +294,7 @@ function mapAttributes(
   scope: ScopeReason,
   ctx: MappingContext,
 ): MappedAttributes {
-  const out: MappedAttributes = { attributes: {}, createOnly: [], pendingReferences: {} };
+  const out: MappedAttributes = { attributes: {}, createOnly: [], pendingReferences: {}, redacted: [] };
   const options: EvaluateOptions = { now: ctx.now };
   if (ctx.defaultDomain !== undefined) options.defaultDomain = ctx.defaultDomain;
   for (const m of mapping.mappings) {
@@ -310,6 +312,7 @@ function mapAttributes(
           return out;
         }
         if (result.flow === 'ignoreAttribute') continue; // IgnoreFlowIfNullOrEmpty: leave the attribute alone
+        if (result.redacted) out.redacted.push(m.target);
         raw = result.value;
       } else {
         raw = null;
@@ -370,6 +373,7 @@ function finish(type: ObjectType, sourceId: string, displayName: string, scope: 
     match: matchCriteria(matchPaths, mapped.attributes),
   };
   if (Object.keys(mapped.pendingReferences).length) desired.pendingReferences = mapped.pendingReferences;
+  if (mapped.redacted.length) desired.redactedPaths = mapped.redacted;
   if (mapped.skip !== undefined) desired.skip = mapped.skip;
   return desired;
 }

@@ -7,6 +7,7 @@
 import type { AttributeChange, TargetAttributes } from '../targets/connector.js';
 import type { DesiredObject, Link, PlannedOperation, ScopeReason } from './types.js';
 import { isNullOrEmpty, valuesEqual, type TargetType } from './values.js';
+import { isRedactedMarker, markerMatches } from './redaction.js';
 
 export interface PlanOptions {
   /** Target object actions for users. `disable` covers every soft deprovisioning. */
@@ -69,10 +70,15 @@ function createAttributes(desired: DesiredObject): TargetAttributes {
   return out;
 }
 
-/** Changed fields only: create-only paths and the active attribute are never part of an update. */
+/**
+ * Changed fields only: create-only paths and the active attribute are never part of an update. A redacted
+ * value was stored as a hash marker, so it is compared by hash; a redacted path still holding a clear value
+ * (written before the mapping used Redact) counts as changed, so the next write replaces it by a marker.
+ */
 export function diffAttributes(desired: DesiredObject, written: TargetAttributes, options: PlanOptions): AttributeChange[] {
   const types = desired.type === 'user' ? options.types.user : options.types.group;
   const createOnly = new Set(desired.createOnly);
+  const redacted = new Set(desired.redactedPaths ?? []);
   const active = options.activeAttribute.toLowerCase();
   const changes: AttributeChange[] = [];
   for (const [path, after] of Object.entries(desired.attributes)) {
@@ -80,10 +86,19 @@ export function diffAttributes(desired: DesiredObject, written: TargetAttributes
     if (desired.type === 'user' && path.toLowerCase() === active) continue;
     const before = written[path];
     if (isNullOrEmpty(after) && !options.clearEmptiedValues) continue;
-    if (valuesEqual(after, before, types[path])) continue;
+    if (isRedactedMarker(before)) {
+      if (markerMatches(before, desired.sourceId, path, after)) continue;
+    } else if (valuesEqual(after, before, types[path]) && !(redacted.has(path) && !isNullOrEmpty(before))) {
+      continue;
+    }
     changes.push({ path, before: before ?? null, after: isNullOrEmpty(after) ? null : after });
   }
   return changes;
+}
+
+/** `{ redactedPaths }` for an operation when the desired object has any, else nothing. */
+function redactedOf(desired: DesiredObject): { redactedPaths?: string[] } {
+  return desired.redactedPaths?.length ? { redactedPaths: [...desired.redactedPaths] } : {};
 }
 
 function unique(ids: readonly string[]): string[] {
@@ -102,7 +117,7 @@ function planUser(desired: DesiredObject, link: Link | undefined, options: PlanO
     if (scope !== 'inScope') return [];
     if (!options.users.create) return [{ kind: 'skip', ...base, reason: 'not on the target and the create action is off for users' }];
     if (desired.match.length === 0) return [{ kind: 'skip', ...base, reason: 'no value for any matching attribute (Entra: ImportSkipped)' }];
-    return [{ kind: 'create', ...base, attributes: createAttributes(desired), match: desired.match }];
+    return [{ kind: 'create', ...base, attributes: createAttributes(desired), match: desired.match, ...redactedOf(desired) }];
   }
 
   const targetId = live.targetId;
@@ -114,7 +129,7 @@ function planUser(desired: DesiredObject, link: Link | undefined, options: PlanO
     }
     if (options.users.update) {
       const changes = diffAttributes(desired, live.written, options);
-      if (changes.length) ops.push({ kind: 'update', ...base, targetId, changes, desired: desired.attributes });
+      if (changes.length) ops.push({ kind: 'update', ...base, targetId, changes, desired: desired.attributes, ...redactedOf(desired) });
     }
     return ops;
   }
@@ -148,7 +163,7 @@ function planGroup(desired: DesiredObject, link: Link | undefined, options: Plan
     if (!options.groups.create) return [{ kind: 'skip', ...base, reason: 'not on the target and the create action is off for groups' }];
     if (desired.match.length === 0) return [{ kind: 'skip', ...base, reason: 'no value for any matching attribute (Entra: ImportSkipped)' }];
     // Created (or adopted) empty; members follow once the group has a target id.
-    const ops: PlannedOperation[] = [{ kind: 'create', ...base, attributes: createAttributes(desired), match: desired.match }];
+    const ops: PlannedOperation[] = [{ kind: 'create', ...base, attributes: createAttributes(desired), match: desired.match, ...redactedOf(desired) }];
     if (members.length) ops.push({ kind: 'addMembers', ...base, targetId: null, memberSourceIds: members });
     return ops;
   }
@@ -159,7 +174,7 @@ function planGroup(desired: DesiredObject, link: Link | undefined, options: Plan
     const ops: PlannedOperation[] = [];
     // The link holds the target id, so a rename in Entra renames the same target group.
     const changes = diffAttributes(desired, live.written, options);
-    if (changes.length) ops.push({ kind: 'update', ...base, targetId, changes, desired: desired.attributes });
+    if (changes.length) ops.push({ kind: 'update', ...base, targetId, changes, desired: desired.attributes, ...redactedOf(desired) });
     const known = new Set(live.members ?? []);
     const wanted = new Set(members);
     const add = members.filter((id) => !known.has(id));

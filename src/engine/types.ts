@@ -47,16 +47,22 @@ export interface DesiredObject {
   members?: string[];
   /** Unresolved references (e.g. manager not yet provisioned): path → source id, back-filled later. */
   pendingReferences?: Record<string, string>;
+  /** Paths whose value went through Redact(): sent to the target, shown and stored only as `[redacted]` / a hash. */
+  redactedPaths?: string[];
   /** IgnoreObjectFlow or a mapping error: the object is skipped with this reason. */
   skip?: string;
 }
 
 export type PlannedOperation =
-  | { kind: 'create'; type: ObjectType; sourceId: string; displayName: string; attributes: TargetAttributes; match: MatchCriterion[]; members?: string[] }
-  | { kind: 'update'; type: ObjectType; sourceId: string; displayName: string; targetId: string; changes: AttributeChange[]; desired: TargetAttributes }
+  | { kind: 'create'; type: ObjectType; sourceId: string; displayName: string; attributes: TargetAttributes; match: MatchCriterion[]; members?: string[]; redactedPaths?: string[] }
+  | { kind: 'update'; type: ObjectType; sourceId: string; displayName: string; targetId: string; changes: AttributeChange[]; desired: TargetAttributes; redactedPaths?: string[] }
   | { kind: 'disable' | 'enable'; type: 'user'; sourceId: string; displayName: string; targetId: string; reason: ScopeReason }
   | { kind: 'delete'; type: ObjectType; sourceId: string; displayName: string; targetId: string; reason: ScopeReason }
-  | { kind: 'addMembers' | 'removeMembers'; type: 'group'; sourceId: string; displayName: string; targetId: string | null; memberSourceIds: string[] }
+  | {
+      kind: 'addMembers' | 'removeMembers'; type: 'group'; sourceId: string; displayName: string; targetId: string | null; memberSourceIds: string[];
+      /** removeMembers in exact mode: target ids of members we never linked (added on the target by someone else). */
+      memberTargetIds?: string[];
+    }
   | { kind: 'unlink'; type: ObjectType; sourceId: string; displayName: string; targetId: string; reason: string }
   | { kind: 'skip'; type: ObjectType; sourceId: string; displayName: string; reason: string };
 

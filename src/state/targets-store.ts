@@ -2,11 +2,13 @@
 // flight (journal), what failed and when to retry it, what the deletion threshold held back (staged),
 // saved plans, runs, the provisioning log, quarantine and the lease that keeps two processes apart.
 // Every table is keyed by target name, so one source read serves several targets independently.
-// Nothing secret is ever written here: operations carry mapped attributes, never connector credentials.
+// Nothing secret is ever written here: operations carry mapped attributes, never connector credentials, and
+// values that went through Redact() are stored as hash markers only (every operation is sealed on the way in).
 import { createHash, randomUUID } from 'node:crypto';
 import { EntraSyncError } from '../errors.js';
 import type { Link, LinkStatus, PlannedOperation, ProvisioningAction, ProvisioningLogEntry } from '../engine/types.js';
 import type { ObjectType, TargetAttributes } from '../targets/connector.js';
+import { sealOperation } from '../engine/redaction.js';
 import { migrate, type Db, type Migration } from './db.js';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -366,7 +368,7 @@ export class TargetsStore {
   /** Records an operation as pending BEFORE it is sent; returns its operation id. */
   journalBegin(target: string, runId: string, operation: PlannedOperation, now = new Date()): string {
     const id = randomUUID();
-    this.s.journalBegin.run(id, target, runId, operation.type, operation.sourceId, operation.kind, JSON.stringify(operation), now.toISOString());
+    this.s.journalBegin.run(id, target, runId, operation.type, operation.sourceId, operation.kind, JSON.stringify(sealOperation(operation)), now.toISOString());
     return id;
   }
 
@@ -473,7 +475,7 @@ export class TargetsStore {
 
   /** Holds a disable/delete back until an admin approves; one staged operation per object (the newest wins). */
   stage(target: string, runId: string, operation: PlannedOperation, now = new Date()): void {
-    this.s.putStaged.run(target, operation.type, operation.sourceId, runId, JSON.stringify(operation), now.toISOString());
+    this.s.putStaged.run(target, operation.type, operation.sourceId, runId, JSON.stringify(sealOperation(operation)), now.toISOString());
   }
 
   /** A newer plan for the object supersedes whatever was staged for it. */
@@ -510,6 +512,7 @@ export class TargetsStore {
   savePlan(plan: Omit<SavedPlan, 'id' | 'createdAt' | 'status' | 'appliedAt'> & { id?: string; createdAt?: string }): SavedPlan {
     const saved: SavedPlan = {
       ...plan, id: plan.id ?? randomUUID().slice(0, 8), createdAt: plan.createdAt ?? new Date().toISOString(), status: 'pending', appliedAt: null,
+      operations: plan.operations.map(sealOperation), staged: plan.staged.map(sealOperation),
     };
     this.s.putPlan.run({
       id: saved.id, target: saved.target, createdAt: saved.createdAt, sourceSeq: saved.sourceSeq, cursorSeq: saved.cursorSeq,
