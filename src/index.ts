@@ -2,6 +2,15 @@
 export { EntraSyncError, type ErrorLocation } from './errors.js';
 export type * from './targets/connector.js';
 export { TargetError } from './targets/connector.js';
+export { createConnector, type TargetConnectorOptions, type CountingConnector, type ConnectorDeps } from './targets/factory.js';
+export { ScimConnector } from './targets/scim/connector.js';
+export { RestConnector } from './targets/rest/connector.js';
+export type { TargetRequestStats } from './targets/http.js';
+export {
+  scimTargetOptionsSchema, targetAuthSchema, targetConnectionSchema,
+  type ScimTargetOptions, type ScimTargetOptionsInput, type TargetAuthOptions, type TargetConnectionOptions,
+} from './targets/scim/options.js';
+export { restTargetOptionsSchema, type RestTargetOptions, type RestTargetOptionsInput } from './targets/rest/options.js';
 export type * from './source/types.js';
 export { sourceOptionsSchema, type SourceOptions, type SourceOptionsInput } from './source/options.js';
 export { createSourceReader, userSelectList, type SourceReader, type SourceReaderDeps, type ReadSummary, type ReadOptions } from './source/reader.js';
