@@ -117,6 +117,8 @@ export interface CycleSummary {
   /** Disables/deletes held back by the threshold, awaiting `approve`. */
   staged: number;
   deferredMembers: number;
+  /** Users planned again because a reference they were waiting for (their manager) is now on the target. */
+  backfilled?: number;
   /** Requests the target connector sent (HTTP requests when the connector reports them, else connector calls). */
   requests: number;
   durationMs: number;
@@ -386,6 +388,7 @@ class TargetRun {
   sent = 0;
   staged = 0;
   deferredMembers = 0;
+  backfilled = 0;
   stopped: ApplyResult['stopped'] = null;
   recovered: RecoveryReport = { landed: [], replanned: [] };
   skippedReason: string | undefined;
@@ -478,7 +481,7 @@ class TargetRun {
 
   /** Changed (or all, or only the named) objects, mapped and planned in batches; due retries are folded in. */
   *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch> {
-    const { store, compiled } = this.input;
+    const { store } = this.input;
     const source = this.input.source!;
     const now = this.now();
     const ctx = this.mappingContext();
@@ -509,40 +512,73 @@ class TargetRun {
       return { ids: [...out], retries };
     };
 
+    // Users whose manager was not on the target when they were written (forgotten once it resolves).
+    const pendingHolders = this.dryRun ? new Set<string>() : store.pendingReferenceHolders(this.target, 'user');
     for (const type of ['user', 'group'] as const) {
       const { ids: list, retries } = ids(type);
       this.examined.retries += retries.size;
-      for (let i = 0; i < list.length; i += this.policy.batchSize) {
-        const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
-        const steps = new Map<string, ProvisioningStep[]>();
-        batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
-        for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
-          const desired = this.desired(type, sourceId, ctx);
-          if (type === 'user') this.examined.users++; else this.examined.groups++;
-          if (!desired) {
-            if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
-            continue;
-          }
-          const id = desired.sourceId; // `sourceId` may be a UPN on demand
-          const link = store.link(this.target, type, id);
-          const ops = planObject(desired, link, compiled.options);
-          if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
-          this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
-          if (ops.length === 0) {
-            this.counts.unchanged++;
-            // A due retry with nothing left to do (e.g. resolved by recovery) is settled.
-            if (!this.dryRun && retries.has(id)) store.clearFailure(this.target, type, id);
-            continue;
-          }
-          const objectSteps = describeSteps(desired, link, retries.has(id));
-          for (const op of ops) {
-            if (isDestructive(op)) { batch.destructive.push(op); this.heldStepMap.set(`${op.type}:${op.sourceId}`, objectSteps); }
-            else batch.operations.push(op);
-          }
-          steps.set(`${type}:${id}`, objectSteps);
+      const planned = new Set<string>();
+      yield* this.planBatches(type, list, { retries, ctx, pendingHolders, planned });
+      if (type !== 'user' || only) continue;
+      // Manager back-fill: users written before their manager had a link are planned again once it has one —
+      // in this cycle when the manager was linked by an earlier batch, else in the next. Entra needs a restart.
+      const ready = store.readyPendingReferences(this.target, 'user');
+      if (ready.length === 0) continue;
+      this.backfilled += ready.length;
+      yield* this.planBatches('user', ready, { retries: new Set(), ctx, pendingHolders, planned, note: 'a reference it was waiting for is now on the target' });
+    }
+  }
+
+  /** Maps and plans `list` in batches; each batch is applied by the caller before the next is mapped. */
+  private *planBatches(
+    type: ObjectType, list: readonly string[],
+    how: { retries: ReadonlySet<string>; ctx: MappingContext; pendingHolders: Set<string>; planned: Set<string>; note?: string },
+  ): Generator<PlannedBatch> {
+    const { store, compiled } = this.input;
+    const { retries, ctx, pendingHolders } = how;
+    for (let i = 0; i < list.length; i += this.policy.batchSize) {
+      const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
+      const steps = new Map<string, ProvisioningStep[]>();
+      batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
+      for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
+        const desired = this.desired(type, sourceId, ctx);
+        if (!how.planned.has(sourceId)) { if (type === 'user') this.examined.users++; else this.examined.groups++; }
+        how.planned.add(sourceId);
+        if (!desired) {
+          if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
+          continue;
         }
-        yield batch;
+        const id = desired.sourceId; // `sourceId` may be a UPN on demand
+        if (type === 'user' && !this.dryRun) this.rememberPendingReferences(desired, pendingHolders);
+        const link = store.link(this.target, type, id);
+        const ops = planObject(desired, link, compiled.options);
+        if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
+        this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
+        if (ops.length === 0) {
+          this.counts.unchanged++;
+          // A due retry with nothing left to do (e.g. resolved by recovery) is settled.
+          if (!this.dryRun && retries.has(id)) store.clearFailure(this.target, type, id);
+          continue;
+        }
+        const objectSteps = describeSteps(desired, link, retries.has(id), how.note);
+        for (const op of ops) {
+          if (isDestructive(op)) { batch.destructive.push(op); this.heldStepMap.set(`${op.type}:${op.sourceId}`, objectSteps); }
+          else batch.operations.push(op);
+        }
+        steps.set(`${type}:${id}`, objectSteps);
       }
+      yield batch;
+    }
+  }
+
+  /** Records (or forgets) the references a user could not resolve, so the back-fill finds it later. */
+  private rememberPendingReferences(desired: DesiredObject, holders: Set<string>): void {
+    const refs = desired.scope === 'inScope' && desired.skip === undefined ? desired.pendingReferences : undefined;
+    if (refs && Object.keys(refs).length) {
+      this.input.store.setPendingReferences(this.target, 'user', desired.sourceId, refs);
+      holders.add(desired.sourceId);
+    } else if (holders.delete(desired.sourceId)) {
+      this.input.store.setPendingReferences(this.target, 'user', desired.sourceId, {});
     }
   }
 
@@ -639,9 +675,9 @@ class TargetRun {
   }
 }
 
-function describeSteps(desired: DesiredObject, link: { targetId: string; status: string } | undefined, retry: boolean): ProvisioningStep[] {
+function describeSteps(desired: DesiredObject, link: { targetId: string; status: string } | undefined, retry: boolean, note?: string): ProvisioningStep[] {
   return [
-    step('import', 'success', `${desired.type} ${desired.displayName} (${desired.sourceId}) read from the source store${retry ? '; retrying an earlier failure' : ''}`),
+    step('import', 'success', `${desired.type} ${desired.displayName} (${desired.sourceId}) read from the source store${retry ? '; retrying an earlier failure' : ''}${note ? `; ${note}` : ''}`),
     step('scope', desired.scope === 'inScope' ? 'success' : 'skipped', desired.scope === 'inScope' ? 'in scope' : `out of scope: ${desired.scope}`),
     ...(link ? [step('match', 'success', `linked to ${link.targetId} (${link.status})`)] : []),
   ];
@@ -679,7 +715,7 @@ async function withTarget(
       runId: run.runId, target: run.target, kind,
       status: run.skippedReason ? 'quarantined' : run.stopped ? 'failed' : quarantine ? 'quarantined' : run.failures.length ? 'partial' : 'success',
       dryRun, full: input.options?.full ?? false, cursor: run.cursor, examined: run.examined, counts: run.counts,
-      failed: run.failures.length, failures: run.failures, staged: run.staged, deferredMembers: run.deferredMembers,
+      failed: run.failures.length, failures: run.failures, staged: run.staged, deferredMembers: run.deferredMembers, backfilled: run.backfilled,
       requests: requestsBefore !== undefined && after !== undefined ? after - requestsBefore : counting.calls(),
       durationMs: Date.now() - started,
       recovered: { landed: run.recovered.landed.length, replanned: run.recovered.replanned.length },

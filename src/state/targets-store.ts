@@ -66,6 +66,18 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Objects written without a reference (manager) because the referenced object had no link yet.
+    version: 2,
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE target_pending_references (
+          target TEXT NOT NULL, type TEXT NOT NULL, source_id TEXT NOT NULL, path TEXT NOT NULL, referenced_id TEXT NOT NULL,
+          PRIMARY KEY (target, type, source_id, path));
+        CREATE INDEX target_pending_by_referenced ON target_pending_references (target, referenced_id);
+      `);
+    },
+  },
 ];
 
 /** A stable hash of written attributes: keys sorted at every level, so field order never matters. */
@@ -247,6 +259,16 @@ export class TargetsStore {
         JOIN target_links l ON l.target = d.target AND l.source_id = d.member_source_id AND l.status = 'active'
         WHERE d.target = ? ORDER BY d.group_source_id`),
       deferredCount: db.prepare('SELECT count(*) AS n FROM target_deferred_members WHERE target = ?'),
+      deferredOfGroup: db.prepare('SELECT member_source_id AS m FROM target_deferred_members WHERE target = ? AND group_source_id = ? ORDER BY member_source_id'),
+      clearPendingRefs: db.prepare('DELETE FROM target_pending_references WHERE target = ? AND type = ? AND source_id = ?'),
+      putPendingRef: db.prepare('INSERT OR REPLACE INTO target_pending_references (target, type, source_id, path, referenced_id) VALUES (?, ?, ?, ?, ?)'),
+      pendingRefs: db.prepare('SELECT path, referenced_id AS r FROM target_pending_references WHERE target = ? AND type = ? AND source_id = ? ORDER BY path'),
+      pendingRefHolders: db.prepare('SELECT DISTINCT source_id AS id FROM target_pending_references WHERE target = ? AND type = ?'),
+      // Holders that are on the target and wait for a reference whose own (user) link now exists.
+      pendingRefsReady: db.prepare(`SELECT DISTINCT p.source_id AS id FROM target_pending_references p
+        JOIN target_links holder ON holder.target = p.target AND holder.type = p.type AND holder.source_id = p.source_id AND holder.status != 'deleted'
+        JOIN target_links ref ON ref.target = p.target AND ref.type = 'user' AND ref.source_id = p.referenced_id AND ref.status != 'deleted'
+        WHERE p.target = ? AND p.type = ? ORDER BY p.source_id`),
       putPlan: db.prepare(`INSERT INTO target_plans (id, target, created_at, source_seq, cursor_seq, links_version, full_cycle, operations, staged, diff, status)
         VALUES (@id, @target, @createdAt, @sourceSeq, @cursorSeq, @linksVersion, @full, @operations, @staged, @diff, 'pending')`),
       plan: db.prepare('SELECT * FROM target_plans WHERE id = ?'),
@@ -469,6 +491,38 @@ export class TargetsStore {
 
   deferredMemberCount(target: string): number {
     return (this.s.deferredCount.get(target) as { n: number }).n;
+  }
+
+  /** Members of one group waiting for their own link (they are wanted in the group, just not on the target yet). */
+  deferredMembersOf(target: string, groupSourceId: string): string[] {
+    return (this.s.deferredOfGroup.all(target, groupSourceId) as { m: string }[]).map((r) => r.m);
+  }
+
+  // ── pending references (manager back-fill) ───────────────────────────────────────────────────
+
+  /**
+   * Replaces the references an object could not resolve when it was last planned (path → referenced source
+   * id). An empty record forgets them. The cycle re-plans the object once the referenced object is linked.
+   */
+  setPendingReferences(target: string, type: ObjectType, sourceId: string, references: Readonly<Record<string, string>>): void {
+    this.transaction(() => {
+      this.s.clearPendingRefs.run(target, type, sourceId);
+      for (const [path, referenced] of Object.entries(references)) this.s.putPendingRef.run(target, type, sourceId, path, referenced);
+    });
+  }
+
+  pendingReferences(target: string, type: ObjectType, sourceId: string): Record<string, string> {
+    return Object.fromEntries((this.s.pendingRefs.all(target, type, sourceId) as { path: string; r: string }[]).map((row) => [row.path, row.r]));
+  }
+
+  /** Source ids of objects with unresolved references (a cycle loads them once to know whom to forget). */
+  pendingReferenceHolders(target: string, type: ObjectType): Set<string> {
+    return new Set((this.s.pendingRefHolders.all(target, type) as { id: string }[]).map((r) => r.id));
+  }
+
+  /** Linked objects waiting for a reference whose referenced object is now linked: due for re-planning. */
+  readyPendingReferences(target: string, type: ObjectType): string[] {
+    return (this.s.pendingRefsReady.all(target, type) as { id: string }[]).map((r) => r.id);
   }
 
   // ── staged operations (deletion threshold) ──────────────────────────────────────────────────────

@@ -199,3 +199,29 @@ describe('targets store: lease', () => {
     expect(p1.acquireLease('a', 'p1', 60_000, new Date(t0.getTime() + 113_000))).toBe(true);
   });
 });
+
+describe('targets store: pending references', () => {
+  it('remembers unresolved references per object and reports holders once both ends are linked', () => {
+    const s = store();
+    s.setPendingReferences('a', 'user', 'ann', { manager: 'bob' });
+    s.setPendingReferences('b', 'user', 'ann', { manager: 'bob' });
+    expect(s.pendingReferences('a', 'user', 'ann')).toEqual({ manager: 'bob' });
+    expect([...s.pendingReferenceHolders('a', 'user')]).toEqual(['ann']);
+    expect(s.readyPendingReferences('a', 'user')).toEqual([]); // neither is linked
+    s.putLink({ target: 'a', type: 'user', sourceId: 'ann', targetId: 'A', status: 'active', written: {} });
+    expect(s.readyPendingReferences('a', 'user')).toEqual([]); // the manager is not linked yet
+    s.putLink({ target: 'a', type: 'user', sourceId: 'bob', targetId: 'B', status: 'disabled', written: {} });
+    expect(s.readyPendingReferences('a', 'user')).toEqual(['ann']);
+    expect(s.readyPendingReferences('b', 'user')).toEqual([]); // per target
+    s.setPendingReferences('a', 'user', 'ann', {});
+    expect(s.readyPendingReferences('a', 'user')).toEqual([]);
+    expect(s.pendingReferenceHolders('a', 'user').size).toBe(0);
+  });
+
+  it('lists the deferred members of one group', () => {
+    const s = store();
+    s.addDeferredMembers('a', 'g1', ['u2', 'u1']);
+    s.addDeferredMembers('a', 'g2', ['u3']);
+    expect(s.deferredMembersOf('a', 'g1')).toEqual(['u1', 'u2']);
+  });
+});
