@@ -1,0 +1,188 @@
+// Benchmark of a whole sync, simulator to simulator over loopback, through the same runtime the CLI uses:
+// initial sync of a 100,000-user / 2,000-group tenant (50 members a group on average), a no-op incremental
+// cycle, and a cycle after 1 % of the users changed. Then a raw-POST baseline: the same users sent straight
+// to a fresh SCIM simulator at the same concurrency, and the ratio. Both simulators run in child processes,
+// so the RSS printed is the syncing process's own (runtime + SQLite + MSAL + connector).
+//   npm run bench:sync                              (full size)
+//   node dist/bench/sync.js --users 10000           (groups default to users/50)
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pLimit from 'p-limit';
+import { Agent, request } from 'undici';
+import { openRuntime, type SyncReport } from '../src/app/runtime.js';
+import { loadConfig } from '../src/config/load.js';
+import type { CycleSummary } from '../src/engine/cycle.js';
+import { spawnScimSimulator, type ScimSimulatorProcess } from '../src/simulators/scim/child.js';
+
+interface SimInfo { graphBaseUrl: string; authorityHost: string; caPem: string; tenantId: string; clientId: string; clientSecret: string; servicePrincipalId: string; generateMs: number }
+type Reply = { type: 'ready'; info: SimInfo } | { type: 'changed'; users: number };
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i === -1 ? fallback : Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  return value;
+}
+
+const USERS = arg('users', 100_000);
+const GROUPS = arg('groups', Math.max(1, Math.round(USERS / 50)));
+const MEMBERS = arg('members', 50);
+const CONCURRENCY = arg('concurrency', 16);
+
+/** Child side: the Graph tenant simulator, driven by the parent over IPC. */
+async function graphChild(): Promise<void> {
+  const { startGraphSimulator } = await import('../src/simulators/graph/index.js');
+  const started = Date.now();
+  const sim = await startGraphSimulator({
+    tenant: { users: USERS, groups: GROUPS, membersPerGroup: MEMBERS, nestedGroups: 0, assignedUserFraction: 0, assignedGroups: GROUPS, seed: 3 },
+    pageSize: 200,
+  });
+  const send = (m: Reply) => process.send!(m);
+  process.on('message', (m: { type: string; share?: number }) => {
+    if (m.type === 'change') {
+      // A surname change for every n-th user: each is one attribute update on the target.
+      const users = sim.tenant.users();
+      const step = Math.round(1 / (m.share ?? 0.01));
+      let n = 0;
+      for (let i = 0; i < users.length; i += step, n++) sim.tenant.updateUser(users[i]!.id, { surname: `Changed ${i}` });
+      send({ type: 'changed', users: n });
+    }
+    if (m.type === 'close') void sim.close().then(() => process.exit(0));
+  });
+  send({ type: 'ready', info: { graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityHost, caPem: sim.caPem, tenantId: sim.tenantId, clientId: sim.clientId, clientSecret: sim.clientSecret, servicePrincipalId: sim.servicePrincipalId, generateMs: Date.now() - started } });
+}
+
+function ask<T extends Reply['type']>(child: ChildProcess, message: object | null, want: T): Promise<Extract<Reply, { type: T }>> {
+  return new Promise((resolve) => {
+    const on = (m: Reply) => {
+      if (m.type === want) { child.off('message', on); resolve(m as Extract<Reply, { type: T }>); }
+    };
+    child.on('message', on);
+    if (message) child.send(message);
+  });
+}
+
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function printCycle(label: string, report: SyncReport, wallMs: number, createdUsers?: () => number): CycleSummary {
+  const s = report.targets[0] as CycleSummary;
+  if (!('runId' in s)) throw new Error(`${label}: the target did not run: ${JSON.stringify(s)}`);
+  const c = s.counts;
+  console.log(`${label}`);
+  console.log(`  wall time            ${(wallMs / 1000).toFixed(2)} s (Graph read ${(report.read.durationMs / 1000).toFixed(2)} s, apply ${(s.durationMs / 1000).toFixed(2)} s)`);
+  console.log(`  Graph requests       ${fmt(report.read.requests)} (users ${report.read.users.mode}: ${fmt(report.read.users.items)} objects in ${report.read.users.pages} pages; groups ${fmt(report.read.groups.items)} in ${report.read.groups.pages} pages)`);
+  console.log(`  target requests      ${fmt(s.requests)}`);
+  console.log(`  operations           create ${fmt(c.create)}, update ${fmt(c.update)}, disable ${fmt(c.disable)}, add members ${fmt(c.addMembers)}, remove members ${fmt(c.removeMembers)}; failed ${s.failed}, unchanged ${fmt(c.unchanged)}`);
+  if (createdUsers) console.log(`  target requests per created user  ${(s.requests / createdUsers()).toFixed(3)} (all target requests, groups and memberships included, ÷ ${fmt(createdUsers())} users created)`);
+  console.log(`  peak RSS (so far)    ${peakRssMb().toFixed(0)} MB`);
+  return s;
+}
+
+/** The baseline: the same user resources POSTed straight to a fresh simulator, CONCURRENCY at a time. */
+async function rawPostBaseline(resources: object[]): Promise<number> {
+  const sim = await spawnScimSimulator({ profile: 'docuware', logRequests: false }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
+  const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
+  try {
+    const limit = pLimit(CONCURRENCY);
+    const started = Date.now();
+    await Promise.all(resources.map((body) => limit(async () => {
+      const res = await request(`${sim.baseUrl}/Users`, {
+        method: 'POST', dispatcher, body: JSON.stringify(body),
+        headers: { 'content-type': 'application/scim+json', authorization: 'Bearer scim-token' },
+      });
+      await res.body.dump();
+      if (res.statusCode !== 201) throw new Error(`baseline POST answered ${res.statusCode}`);
+    })));
+    return Date.now() - started;
+  } finally {
+    await dispatcher.close();
+    await sim.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const graph = fork(fileURLToPath(import.meta.url), ['--graph-child', ...process.argv.slice(2)], { stdio: 'inherit' });
+  let scim: ScimSimulatorProcess | undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-bench-sync-'));
+  try {
+    const { info } = await ask(graph, null, 'ready');
+    console.log(`  (tenant generated in ${(info.generateMs / 1000).toFixed(1)} s in the simulator's process)`);
+    scim = await spawnScimSimulator({ profile: 'docuware', logRequests: false }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
+    fs.writeFileSync(path.join(dir, 'ca.pem'), info.caPem);
+    const configFile = path.join(dir, 'entra-sync.yaml');
+    fs.writeFileSync(configFile, `source:
+  tenantId: ${info.tenantId}
+  clientId: ${info.clientId}
+  clientSecret: \${BENCH_SECRET}
+  servicePrincipalId: ${info.servicePrincipalId}
+  authorityHost: ${info.authorityHost}
+  graphBaseUrl: ${info.graphBaseUrl}
+  caFile: ${path.join(dir, 'ca.pem')}
+  scope: all
+state:
+  path: ${path.join(dir, 'state.db')}
+targets:
+  - name: docuware
+    type: scim
+    preset: docuware
+    baseUrl: ${scim.baseUrl}
+    concurrency: ${CONCURRENCY}
+    auth:
+      type: bearer
+      token: scim-token
+`);
+    const config = await loadConfig(configFile, { env: { BENCH_SECRET: info.clientSecret } });
+    const runtime = openRuntime(config);
+    try {
+      let t = Date.now();
+      const initialReport = await runtime.sync();
+      const initialWall = Date.now() - t;
+      printCycle('initial sync', initialReport, initialWall, () => runtime.targets.linkedCount('docuware', 'user'));
+
+      t = Date.now();
+      const noop = printCycle('no-op incremental cycle', await runtime.sync(), Date.now() - t);
+      console.log(`  goal: ≤ 1 s with 0 target requests → ${Date.now() - t <= 1000 && noop.requests === 0 ? 'met' : 'NOT met'}`);
+
+      const { users: changed } = await ask(graph, { type: 'change', share: 0.01 }, 'changed');
+      t = Date.now();
+      const onePercent = printCycle(`cycle after 1 % of users changed (${fmt(changed)} surname changes)`, await runtime.sync(), Date.now() - t);
+      console.log(`  target requests per change  ${(onePercent.requests / changed).toFixed(3)} → goal of one request per change ${onePercent.requests === changed ? 'met' : 'NOT met'}`);
+
+      // The baseline sends what the initial sync created for each user, as a SCIM resource.
+      const resources: object[] = [];
+      for (let after = ''; ;) {
+        const page = runtime.targets.linksPage('docuware', 'user', after, 5000);
+        if (page.length === 0) break;
+        after = page[page.length - 1]!.sourceId;
+        for (const link of page) {
+          const w = link.written;
+          resources.push({
+            schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: w.userName, active: w.active, externalId: w.externalId,
+            name: { givenName: w['name.givenName'], familyName: w['name.familyName'] }, emails: [{ type: 'work', value: w['emails[type eq "work"].value'] }],
+          });
+        }
+      }
+      const baselineMs = await rawPostBaseline(resources);
+      console.log('raw-POST baseline');
+      console.log(`  ${fmt(resources.length)} POST /Users at concurrency ${CONCURRENCY}: ${(baselineMs / 1000).toFixed(2)} s`);
+      const ratio = initialWall / baselineMs;
+      console.log(`  initial sync ÷ baseline = ${ratio.toFixed(2)}× → goal ≤ 1.2× ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
+      console.log(`peak RSS of the syncing process: ${peakRssMb().toFixed(0)} MB → goal ≤ 300 MB ${peakRssMb() <= 300 ? 'met' : 'NOT met'}`);
+    } finally {
+      await runtime.close();
+    }
+  } finally {
+    await scim?.stop();
+    graph.send({ type: 'close' });
+    await new Promise((resolve) => graph.once('exit', resolve));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--graph-child')) await graphChild();
+else await main();
