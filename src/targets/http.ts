@@ -193,7 +193,7 @@ export class TargetHttp {
     let reauthentications = 0;
     for (;;) {
       attempt++;
-      await this.waitForGate();
+      if (this.pausedUntil > this.now()) await this.waitForGate();
       const outcome = await this.limit(() => this.attempt(req, url, body));
       if (outcome.kind === 'response') {
         const { response, authorization } = outcome;
@@ -285,8 +285,8 @@ export class TargetHttp {
     body: string | undefined,
   ): Promise<{ kind: 'response'; response: HttpResponse; authorization: string | undefined } | { kind: 'error'; error: Error }> {
     // A Retry-After may have arrived while this request queued for a slot.
-    await this.waitForGate();
-    await this.takeSlot();
+    if (this.pausedUntil > this.now()) await this.waitForGate();
+    if (this.minSpacingMs > 0) await this.takeSlot();
     const headers: Record<string, string> = {
       accept: this.deps.accept ?? 'application/json',
       ...this.options.headers,

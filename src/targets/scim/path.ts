@@ -26,7 +26,19 @@ function invalid(path: string, why: string): TargetError {
   return new TargetError({ kind: 'badRequest', target: '', message: `invalid SCIM attribute path ${JSON.stringify(path)}: ${why}` });
 }
 
+const parsedPaths = new Map<string, ScimPath>();
+
+/** Parsed once per distinct path: mappings use a handful of paths for every object. */
 export function parseScimPath(path: string): ScimPath {
+  let parsed = parsedPaths.get(path);
+  if (!parsed) {
+    parsed = Object.freeze(parsePath(path));
+    if (parsedPaths.size < 10_000) parsedPaths.set(path, parsed);
+  }
+  return parsed;
+}
+
+function parsePath(path: string): ScimPath {
   let urn: string | undefined;
   let rest = path.trim();
   if (/^urn:/i.test(rest)) {
