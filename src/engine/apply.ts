@@ -49,7 +49,10 @@ export interface ApplyContext {
   policy?: Partial<ApplyPolicy>;
   /** Steps that came before apply (import, scope) for an object's provisioning-log entry. */
   stepsBefore?: (op: PlannedOperation) => ProvisioningStep[];
-  /** `exact`: an adopted group's link records the members it already has (those we know), so the planner can diff them. */
+  /**
+   * `exact`: adopting a group removes the members Entra does not list — ours and foreign ones alike — and
+   * records those it keeps. `additive` (and unset): an adopted group's existing members are never touched.
+   */
   groupMembership?: 'exact' | 'additive';
 }
 
@@ -103,7 +106,7 @@ interface Outcome {
   sentEvent: 'created' | 'adopted' | 'updated' | 'done';
 }
 
-/** Applies `operations` in dependency order: users, then groups, then memberships, then deletes. */
+/** Applies `operations` in dependency order: users, then groups, then member adds, then member removes, then deletes. */
 export async function applyOperations(operations: readonly PlannedOperation[], ctx: ApplyContext): Promise<ApplyResult> {
   const run = new ApplyRun(ctx);
   await run.apply(operations);
@@ -116,6 +119,8 @@ class ApplyRun {
   private readonly now: () => Date;
   private capabilities: TargetCapabilities | undefined;
   private readonly matchIndexes = new Map<ObjectType, MatchIndex>();
+  /** Member source ids wanted in each group created by this batch (from its create or its pending addMembers). */
+  private readonly wantedMembers = new Map<string, string[]>();
 
   constructor(private readonly ctx: ApplyContext) {
     this.policy = { ...DEFAULT_APPLY_POLICY, ...ctx.policy };
@@ -127,6 +132,8 @@ class ApplyRun {
     const memberAdds = new Map<string, { op: PlannedOperation; members: Set<string> }>();
     const memberRemoves: PlannedOperation[] = [];
     for (const op of operations) {
+      if (op.kind === 'create' && op.type === 'group') this.wantedMembers.set(op.sourceId, [...(op.members ?? []), ...(this.wantedMembers.get(op.sourceId) ?? [])]);
+      if (op.kind === 'addMembers' && op.targetId === null) this.wantedMembers.set(op.sourceId, [...(this.wantedMembers.get(op.sourceId) ?? []), ...op.memberSourceIds]);
       if (op.kind === 'delete') phases[3]!.push(op);
       else if (op.kind === 'addMembers') mergeAdds(memberAdds, op, op.memberSourceIds);
       else if (op.kind === 'removeMembers') memberRemoves.push(op);
@@ -150,7 +157,10 @@ class ApplyRun {
       kind: 'addMembers', type: 'group', sourceId: op.sourceId, displayName: op.displayName,
       targetId: 'targetId' in op ? op.targetId : null, memberSourceIds: [...members],
     }));
-    await this.runPhase([...memberOps, ...memberRemoves]);
+    // Adds, then removes: two member operations on one group at once would race — on the target (PATCHes on
+    // one group) and on the group's link, where the later write would drop the other's members.
+    await this.runPhase(memberOps);
+    await this.runPhase(memberRemoves);
     await this.runPhase(phases[3]!);
   }
 
@@ -282,22 +292,50 @@ class ApplyRun {
   private async adopt(op: PlannedOperation & { kind: 'create' }, hit: { found: TargetObject; by: MatchCriterion }): Promise<Outcome> {
     const changes = diffAttributes(hit.found.attributes, op.attributes);
     if (changes.length) await this.ctx.connector.update(op.type, hit.found.id, changes, op.attributes);
+    const modified = changes.map((c) => ({ path: c.path, before: c.before, after: c.after }));
+    const steps = [this.matchDetails(op.match, hit), step('action', 'success', changes.length ? `adopted existing object and updated ${changes.length} attribute(s)` : 'adopted existing object, nothing to change')];
     let members: string[] | undefined;
     if (op.type === 'group') {
       members = [];
       if (this.ctx.groupMembership === 'exact') {
-        for (const targetId of await this.ctx.connector.listMembers(hit.found.id)) {
-          const member = this.ctx.store.linkByTargetId(this.ctx.target, 'user', targetId) ?? this.ctx.store.linkByTargetId(this.ctx.target, 'group', targetId);
-          if (member) members.push(member.sourceId);
+        const exact = await this.exactMembersOnAdopt(op, hit.found.id);
+        members = exact.kept;
+        if (exact.removed.length) {
+          modified.push({ path: 'members', before: exact.removed, after: null });
+          steps.push(step('action', 'success', `removed ${exact.removed.length} member(s) Entra does not list (exact membership)${exact.foreign ? `, ${exact.foreign} of them not provisioned by us` : ''}`));
         }
       }
     }
     return {
       action: 'adopt', count: 'adopt', targetId: hit.found.id, sentEvent: 'adopted',
       link: { target: this.ctx.target, type: op.type, sourceId: op.sourceId, targetId: hit.found.id, status: statusOf(op.attributes), written: { ...op.attributes }, ...(members ? { members } : {}) },
-      modified: changes.map((c) => ({ path: c.path, before: c.before, after: c.after })),
-      steps: [this.matchDetails(op.match, hit), step('action', 'success', changes.length ? `adopted existing object and updated ${changes.length} attribute(s)` : 'adopted existing object, nothing to change')],
+      modified,
+      steps,
     };
+  }
+
+  /**
+   * Exact membership for a group we adopt: every member on the target that Entra does not want in it is
+   * removed — whether we provisioned it or someone added it by hand — one filtered remove per member (the
+   * connector's way), never a remove-all. Returns the wanted members already there (recorded on the link,
+   * so they are not added twice) and what was removed (source ids, or target ids for foreign members).
+   */
+  private async exactMembersOnAdopt(op: PlannedOperation & { kind: 'create' }, groupTargetId: string): Promise<{ kept: string[]; removed: string[]; foreign: number }> {
+    const { store, target, connector } = this.ctx;
+    const wanted = new Set([...(op.members ?? []), ...(this.wantedMembers.get(op.sourceId) ?? [])]);
+    const kept: string[] = [];
+    const removeIds: string[] = [];
+    const removed: string[] = [];
+    let foreign = 0;
+    for (const memberTargetId of await connector.listMembers(groupTargetId)) {
+      const member = store.linkByTargetId(target, 'user', memberTargetId) ?? store.linkByTargetId(target, 'group', memberTargetId);
+      if (member && member.status !== 'deleted' && wanted.has(member.sourceId)) { kept.push(member.sourceId); continue; }
+      removeIds.push(memberTargetId);
+      if (member) removed.push(member.sourceId);
+      else { removed.push(memberTargetId); foreign++; }
+    }
+    if (removeIds.length) await connector.removeMembers(groupTargetId, removeIds);
+    return { kept, removed, foreign };
   }
 
   private createdOutcome(op: PlannedOperation & { kind: 'create' }, targetId: string, matchStep: ProvisioningStep): Outcome {
@@ -372,18 +410,21 @@ class ApplyRun {
       return { action: 'members', count: 'removeMembers', targetId: null, sentEvent: 'done', modified: [], steps: [step('action', 'skipped', 'group is not on the target')] };
     }
     const removing = new Set(op.memberSourceIds);
-    const targetIds: string[] = [];
+    const targetIds = new Set<string>();
     for (const memberSourceId of removing) {
       const member = this.ctx.store.linkOfMember(this.ctx.target, memberSourceId);
-      if (member && member.status !== 'deleted') targetIds.push(member.targetId);
+      if (member && member.status !== 'deleted') targetIds.add(member.targetId);
     }
-    if (targetIds.length) await this.ctx.connector.removeMembers(group.targetId, targetIds);
+    // Exact membership: members someone else put on the target have no link, only a target id.
+    const foreign = op.memberTargetIds ?? [];
+    for (const id of foreign) targetIds.add(id);
+    if (targetIds.size) await this.ctx.connector.removeMembers(group.targetId, [...targetIds]);
     this.ctx.store.dropDeferredMembers(this.ctx.target, op.sourceId, [...removing]);
     return {
       action: 'members', count: 'removeMembers', targetId: group.targetId, sentEvent: 'done',
       link: { ...group, members: (group.members ?? []).filter((m) => !removing.has(m)) },
-      modified: [{ path: 'members', before: [...removing], after: null }],
-      steps: [step('action', 'success', `removed ${targetIds.length} member(s)`)],
+      modified: [{ path: 'members', before: [...removing, ...foreign], after: null }],
+      steps: [step('action', 'success', `removed ${targetIds.size} member(s)${foreign.length ? `, ${foreign.length} of them not provisioned by us (exact membership)` : ''}`)],
     };
   }
 
@@ -645,6 +686,7 @@ async function landedLink(op: PlannedOperation, store: TargetsStore, connector: 
         if (op.kind === 'removeMembers' && present) return null;
         if (op.kind === 'addMembers') members.add(memberSourceId); else members.delete(memberSourceId);
       }
+      if (op.kind === 'removeMembers' && (op.memberTargetIds ?? []).some((id) => current.has(id))) return null;
       return { ...link, members: [...members] };
     }
     case 'skip':

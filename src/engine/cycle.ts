@@ -239,9 +239,12 @@ export function formatPlan(operations: readonly PlannedOperation[], staged: read
       case 'disable': case 'enable': case 'delete':
         lines.push(`${prefix}${op.kind === 'enable' ? '+' : '-'} ${op.kind} ${who} → ${op.targetId} (${op.reason})`);
         break;
-      case 'addMembers': case 'removeMembers':
-        lines.push(`${prefix}${op.kind === 'addMembers' ? '+' : '-'} ${op.kind === 'addMembers' ? 'add' : 'remove'} ${op.memberSourceIds.length} member(s) ${op.kind === 'addMembers' ? 'to' : 'from'} ${who}: ${op.memberSourceIds.join(', ')}`);
+      case 'addMembers': case 'removeMembers': {
+        const foreign = op.memberTargetIds ?? [];
+        const names = [...op.memberSourceIds, ...foreign.map((id) => `target id ${id} (not ours)`)];
+        lines.push(`${prefix}${op.kind === 'addMembers' ? '+' : '-'} ${op.kind === 'addMembers' ? 'add' : 'remove'} ${names.length} member(s) ${op.kind === 'addMembers' ? 'to' : 'from'} ${who}: ${names.join(', ')}`);
         break;
+      }
       case 'unlink': case 'skip':
         lines.push(`${prefix}  ${op.kind} ${who}: ${op.reason}`);
         break;
@@ -303,6 +306,7 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
     if (!input.options?.dryRun) await run.recover();
     const { store, connector } = input;
     const activePath = input.compiled.options.activeAttribute;
+    const exact = input.compiled.options.groupMembership === 'exact';
     for (const type of ['user', 'group'] as const) {
       let after = '';
       for (;;) {
@@ -342,9 +346,13 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
               ops.push({ kind: want ? 'enable' : 'disable', type: 'user', sourceId: link.sourceId, displayName: base.displayName, targetId: link.targetId, reason: 'inScope' } as PlannedOperation);
             }
           }
-          if (type === 'group' && link.members?.length) {
-            const present = new Set(await connector.listMembers(link.targetId));
-            const missing = link.members.filter((m) => {
+          // Additive: only members we added are checked (and re-added). Exact: the target group must hold
+          // exactly what Entra lists, so every member found there that is not wanted is removed too.
+          if (type === 'group' && (link.members?.length || exact)) {
+            const presentList = await connector.listMembers(link.targetId);
+            const present = new Set(presentList);
+            const linkMembers = link.members ?? [];
+            const missing = linkMembers.filter((m) => {
               const member = store.linkOfMember(run.target, m);
               return member && member.status === 'active' && !present.has(member.targetId);
             });
@@ -352,9 +360,31 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
               fixes.push({ ...base, targetId: link.targetId, fix: 'members', details: `${missing.length} member(s) we added were removed on the target: ${missing.join(', ')}` });
               if (!input.options?.dryRun) {
                 // Forget them first, so a crash before the re-add leaves them for the next cycle's planner.
-                store.putLink({ ...link, members: link.members.filter((m) => !missing.includes(m)) });
+                store.putLink({ ...link, members: linkMembers.filter((m) => !missing.includes(m)) });
               }
               ops.push({ kind: 'addMembers', type: 'group', sourceId: link.sourceId, displayName: base.displayName, targetId: link.targetId, memberSourceIds: missing });
+            }
+            if (exact) {
+              // Wanted: the members the link records plus those waiting for their own link.
+              const wanted = new Set<string>();
+              for (const m of [...linkMembers, ...store.deferredMembersOf(run.target, link.sourceId)]) {
+                const member = store.linkOfMember(run.target, m);
+                if (member && member.status !== 'deleted') wanted.add(member.targetId);
+              }
+              const ours: string[] = [];
+              const foreign: string[] = [];
+              for (const id of presentList) {
+                if (wanted.has(id)) continue;
+                const member = store.linkByTargetId(run.target, 'user', id) ?? store.linkByTargetId(run.target, 'group', id);
+                if (member) ours.push(member.sourceId); else foreign.push(id);
+              }
+              if (ours.length || foreign.length) {
+                fixes.push({
+                  ...base, targetId: link.targetId, fix: 'members',
+                  details: `${ours.length + foreign.length} member(s) on the target that Entra does not list were removed (exact membership): ${[...ours, ...foreign.map((id) => `target id ${id}`)].join(', ')}`,
+                });
+                ops.push({ kind: 'removeMembers', type: 'group', sourceId: link.sourceId, displayName: base.displayName, targetId: link.targetId, memberSourceIds: ours, ...(foreign.length ? { memberTargetIds: foreign } : {}) });
+              }
             }
           }
         }

@@ -277,24 +277,3 @@ describe('apply: groups and members', () => {
     expect(store.failure('t', 'group', 'g1')?.countsForQuarantine).toBe(false);
   });
 });
-
-describe('apply: adopting a group', () => {
-  it('in exact mode records the linked members the group already has, so the planner can diff them', async () => {
-    const { store, connector, ctx } = setup();
-    await applyOperations([createUser('alice'), createUser('bob')], ctx);
-    const gid = connector.seed('group', { displayName: 'Sales' });
-    connector.members.get(gid)!.add(store.link('t', 'user', 'bob')!.targetId).add('someone-else');
-    const op: PlannedOperation = { kind: 'create', type: 'group', sourceId: 'g1', displayName: 'Sales', attributes: { displayName: 'Sales' }, match: [{ path: 'displayName', value: 'Sales' }] };
-    await applyOperations([op], { ...ctx, groupMembership: 'exact' });
-    expect(store.link('t', 'group', 'g1')).toMatchObject({ targetId: gid, members: ['bob'] });
-  });
-
-  it('in additive mode records none: only members we add are ever removed', async () => {
-    const { store, connector, ctx } = setup();
-    await applyOperations([createUser('bob')], ctx);
-    const gid = connector.seed('group', { displayName: 'Sales' });
-    connector.members.get(gid)!.add(store.link('t', 'user', 'bob')!.targetId);
-    await applyOperations([{ kind: 'create', type: 'group', sourceId: 'g1', displayName: 'Sales', attributes: { displayName: 'Sales' }, match: [{ path: 'displayName', value: 'Sales' }] }], { ...ctx, groupMembership: 'additive' });
-    expect(store.link('t', 'group', 'g1')!.members).toEqual([]);
-  });
-});
