@@ -12,7 +12,7 @@ const ADDITIVE = '    groups: { membership: additive }\n';
 type H = ReturnType<typeof harness>;
 const targetIdOf = (h: H, id: string) => h.store.link('dw', 'user', id)!.targetId;
 const membersOn = (h: H, group: string) => [...h.connector.members.get(group)!].sort();
-const removals = (h: H) => h.connector.mutations('removeMembers').map((c) => ({ group: c.id, ids: [...(c.args as string[])].sort() }));
+const removals = (h: H) => h.connector.mutations('removeMembers').map((c) => ({ group: c.id ?? '', ids: [...(c.args as string[])].sort() }));
 
 /** A target that already has bob, carol, a stranger we never provisioned, and a "Sales" group holding all three. */
 function preexisting(extra: string) {
