@@ -1,7 +1,7 @@
 // One provisioning cycle for one target: the source changes since this target's cursor (plus failed
 // objects whose retry is due) → scope and map → plan against the links → hold back what the deletion
 // threshold stops → apply the rest → move the cursor once every change up to it is applied or recorded
-// as a failure. Also: saved plans (build, then apply exactly that or refuse), approving or rejecting
+// as a failure. Users written before their manager had a link are planned again once it has one. Also: saved plans (build, then apply exactly that or refuse), approving or rejecting
 // staged operations, and reconcile (re-read the target and repair drift). Every entry point returns a
 // plain summary object; logs and metrics follow the events.
 import { hostname } from 'node:os';

@@ -2,7 +2,8 @@
 // target's attribute mappings. Decides the object's scope (assignment, removal, scoping filters,
 // accountEnabled), computes `IsSoftDeleted`, evaluates direct/constant/expression mappings compiled once
 // per configuration, converts results to the target attribute types, applies defaults on create only,
-// resolves manager references and collects the matching criteria. Pure: the caller supplies the clock
+// resolves manager references (unresolved ones are returned as pendingReferences for the cycle's back-fill),
+// marks paths whose expression used Redact() and collects the matching criteria. Pure: the caller supplies the clock
 // and reference lookups. A mapping failure never throws: the object is skipped with a reason.
 import { EntraSyncError } from '../errors.js';
 import { compileExpression } from '../expressions/index.js';
