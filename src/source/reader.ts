@@ -4,6 +4,7 @@
 import { EntraSyncError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { CommitSummary, SourceStoreImpl } from '../state/source-store.js';
+import { readAppRoles } from './app-roles.js';
 import { createTokenSource } from './auth.js';
 import { resolveEndpoints } from './clouds.js';
 import { readAssignments, readDeltaRound, type ReadProgress, type RoundMode } from './delta.js';
@@ -23,6 +24,8 @@ export interface ReadSummary extends CommitSummary {
   users: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   groups: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   assignments: number;
+  /** App roles the enterprise app defines (read every round: one request). */
+  appRoles: number;
   /** HTTP requests to Graph and to the token endpoint during this read (retries included). */
   requests: number;
   durationMs: number;
@@ -38,7 +41,7 @@ export interface SourceReader {
   /** The user attributes requested from Graph ($select). */
   readonly select: readonly string[];
   read(options?: ReadOptions): Promise<ReadSummary>;
-  /** Fresh GET of one user (by object id or userPrincipalName) plus the assignments, stored and returned. */
+  /** Fresh GET of one user (by object id or userPrincipalName) plus the assignments and app roles, stored and returned. */
   readUser(upnOrId: string): Promise<SourceUserRecord>;
   readGroup(id: string): Promise<SourceGroupRecord>;
   /** Forget both delta links: the next read is a full round. */
@@ -119,12 +122,14 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     };
     try {
       const assignments = await refreshAssignments(readOptions.onProgress);
+      const appRoles = await readAppRoles(http, options.servicePrincipalId);
       const users = await readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger });
       const groups = await readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger });
       const committed = store.commit({
         users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
         groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
         assignments: true,
+        appRoles,
       });
       const summary: ReadSummary = {
         ...committed,
@@ -132,6 +137,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
         users: { mode: users.mode, pages: users.pages, items: users.items, resynced: users.resynced },
         groups: { mode: groups.mode, pages: groups.pages, items: groups.items, resynced: groups.resynced },
         assignments,
+        appRoles: appRoles.length,
         requests: requestsNow() - requestsBefore,
         durationMs: Date.now() - started,
       };
@@ -161,8 +167,9 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       if (typeof user.id !== 'string') throw new GraphRequestError('GRAPH_BAD_RESPONSE', 'user object has no "id"', `${http.apiRoot}/users/${key}`, 200);
       store.clearStage();
       await refreshAssignments();
+      const appRoles = await readAppRoles(http, options.servicePrincipalId);
       store.stageUsers([user]);
-      store.commit({ users: { mode: 'snapshot' }, assignments: true });
+      store.commit({ users: { mode: 'snapshot' }, assignments: true, appRoles });
       return store.user(user.id)!;
     } catch (err) {
       store.clearStage();
@@ -196,7 +203,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
         store.stageGroupMembers(group.id, members);
         url = page.nextLink;
       }
-      store.commit({ groups: { mode: 'snapshot' }, assignments: true });
+      store.commit({ groups: { mode: 'snapshot' }, assignments: true, appRoles: await readAppRoles(http, options.servicePrincipalId) });
       return store.group(group.id)!;
     } catch (err) {
       store.clearStage();

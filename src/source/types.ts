@@ -9,6 +9,18 @@
 
 export type RemovalState = null | 'changed' | 'deleted'; // null = live; 'changed' = soft-deleted; 'deleted' = hard-deleted
 
+/**
+ * One app role the enterprise app defines (its service principal's `appRoles`), read each round. Entra's
+ * role functions (AppRoleAssignmentsComplex, SingleAppRoleAssignment) turn a user's assignments into these.
+ */
+export interface SourceAppRole {
+  id: string;
+  /** What the target receives as the role; null for roles defined without one (never emitted as a role). */
+  value: string | null;
+  displayName: string | null;
+  isEnabled: boolean;
+}
+
 export interface SourceUserRecord {
   /** Entra object id. */
   id: string;
@@ -19,6 +31,11 @@ export interface SourceUserRecord {
   assigned: boolean;
   /** appRoleIds the user holds in the app, directly or through groups (for the AppRoleAssignment functions). */
   appRoleIds: string[];
+  /**
+   * The definitions behind `appRoleIds`, in the same order, as far as the app defines them: the default-access
+   * role (`00000000-…`) and ids the app no longer defines have none. Absent when the store does not read roles.
+   */
+  appRoles?: SourceAppRole[];
   seq: number;
 }
 
@@ -49,6 +66,8 @@ export interface SourceStore {
   user(id: string): SourceUserRecord | undefined;
   userByPrincipalName(upn: string): SourceUserRecord | undefined;
   group(id: string): SourceGroupRecord | undefined;
+  /** The app roles a user holds (as in `SourceUserRecord.appRoles`); optional for stores that do not read roles. */
+  appRoles?(userId: string): SourceAppRole[];
   /** Members of a group; `transitive` follows nested groups (cycle-safe) and returns users only. */
   groupMembers(groupId: string, options?: { transitive?: boolean }): SourceMember[];
 }

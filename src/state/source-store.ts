@@ -1,5 +1,5 @@
 // The source store: what the reader has seen in Entra (users, groups, memberships, app role assignments,
-// delta links), in SQLite. Graph pages are first written to stage tables, one transaction per page, and only
+// the app's role definitions, delta links), in SQLite. Graph pages are first written to stage tables, one transaction per page, and only
 // a completed round is applied to the main tables, together with its delta link, in one transaction. A failed
 // or interrupted round therefore leaves the stored state exactly as it was, and memory stays flat however big
 // the tenant is. Every applied change that alters what the engine could produce gives the object a new seq
@@ -8,6 +8,7 @@ import type { Db, Migration } from './db.js';
 import { migrate } from './db.js';
 import type {
   RemovalState,
+  SourceAppRole,
   SourceGroupRecord,
   SourceMember,
   SourceStore,
@@ -50,6 +51,14 @@ const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // The enterprise app's role definitions (servicePrincipal.appRoles), replaced on every read.
+    version: 2,
+    up: (db) => {
+      db.exec(`CREATE TABLE source_app_roles (
+        id TEXT PRIMARY KEY, value TEXT, display_name TEXT, is_enabled INTEGER NOT NULL) WITHOUT ROWID;`);
+    },
+  },
 ];
 
 export type DeltaKind = 'users' | 'groups';
@@ -76,6 +85,8 @@ export interface CommitInput {
   groups?: StagedRound;
   /** The staged assignments are a complete fresh read and replace the stored ones. */
   assignments?: boolean;
+  /** The app's role definitions, freshly read in full: they replace the stored ones. */
+  appRoles?: SourceAppRole[];
 }
 
 export interface CommitSummary {
@@ -99,6 +110,7 @@ export interface StagedAssignment {
 }
 
 interface UserRow { id: string; attributes: string; removed: string | null; assigned: number; app_role_ids: string; seq: number }
+interface AppRoleRow { id: string; value: string | null; display_name: string | null; is_enabled: number }
 interface GroupRow { id: string; attributes: string; removed: string | null; assigned: number; seq: number }
 
 const BATCH = 500;
@@ -140,6 +152,8 @@ export function removalOf(item: Record<string, unknown>): RemovalState {
 
 export class SourceStoreImpl implements SourceStore {
   private readonly stmt;
+  /** Role definitions by id: a handful per app, read into memory so every user record can carry its roles. */
+  private roleDefinitions = new Map<string, SourceAppRole>();
 
   constructor(readonly db: Db, private settings: ScopeSettings = { scope: 'assigned', flattenNestedGroups: false }) {
     migrate(db, 'source', migrations);
@@ -149,6 +163,8 @@ export class SourceStoreImpl implements SourceStore {
       CREATE TEMP TABLE IF NOT EXISTS source_scope_pairs (user_id TEXT NOT NULL, app_role_id TEXT NOT NULL, PRIMARY KEY (user_id, app_role_id)) WITHOUT ROWID;
       CREATE TEMP TABLE IF NOT EXISTS source_scope_new (user_id TEXT PRIMARY KEY, roles TEXT NOT NULL) WITHOUT ROWID;
       CREATE TEMP TABLE IF NOT EXISTS source_scope_changed (id TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TEMP TABLE IF NOT EXISTS source_roles_new (id TEXT PRIMARY KEY, value TEXT, display_name TEXT, is_enabled INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TEMP TABLE IF NOT EXISTS source_roles_changed (id TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
     this.stmt = {
       user: db.prepare<[string], UserRow>('SELECT * FROM source_users WHERE id = ?'),
@@ -195,9 +211,12 @@ export class SourceStoreImpl implements SourceStore {
       stageUsersAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_users WHERE id > ? ORDER BY id LIMIT ?'),
       stageGroupsAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_groups WHERE id > ? ORDER BY id LIMIT ?'),
       deltaLink: db.prepare<[string], { link: string; select_signature: string }>('SELECT link, select_signature FROM source_delta_links WHERE kind = ?'),
+      appRoles: db.prepare<[], AppRoleRow>('SELECT id, value, display_name, is_enabled FROM source_app_roles ORDER BY id'),
+      stageRole: db.prepare('INSERT OR REPLACE INTO source_roles_new (id, value, display_name, is_enabled) VALUES (?, ?, ?, ?)'),
       setDeltaLink: db.prepare(`INSERT INTO source_delta_links (kind, link, select_signature, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT(kind) DO UPDATE SET link = excluded.link, select_signature = excluded.select_signature, updated_at = excluded.updated_at`),
     };
+    this.loadRoleDefinitions();
   }
 
   /** Scope settings come from configuration; a change takes effect (and bumps seqs) at the next commit. */
@@ -215,7 +234,7 @@ export class SourceStoreImpl implements SourceStore {
   *changedUsers(sinceSeq: number): IterableIterator<SourceUserRecord> {
     for (let after = sinceSeq; ;) {
       const rows = this.stmt.usersAfterSeq.all(after, BATCH);
-      for (const row of rows) yield toUser(row);
+      for (const row of rows) yield this.toUser(row);
       if (rows.length < BATCH) return;
       after = rows[rows.length - 1]!.seq;
     }
@@ -233,7 +252,7 @@ export class SourceStoreImpl implements SourceStore {
   *allUsers(): IterableIterator<SourceUserRecord> {
     for (let after = ''; ;) {
       const rows = this.stmt.usersAfterId.all(after, BATCH);
-      for (const row of rows) yield toUser(row);
+      for (const row of rows) yield this.toUser(row);
       if (rows.length < BATCH) return;
       after = rows[rows.length - 1]!.id;
     }
@@ -250,17 +269,26 @@ export class SourceStoreImpl implements SourceStore {
 
   user(id: string): SourceUserRecord | undefined {
     const row = this.stmt.user.get(id);
-    return row ? toUser(row) : undefined;
+    return row ? this.toUser(row) : undefined;
   }
 
   userByPrincipalName(upn: string): SourceUserRecord | undefined {
     const row = this.stmt.userByUpn.get(upn.toLowerCase());
-    return row ? toUser(row) : undefined;
+    return row ? this.toUser(row) : undefined;
   }
 
   group(id: string): SourceGroupRecord | undefined {
     const row = this.stmt.group.get(id);
     return row ? toGroup(row) : undefined;
+  }
+
+  /** The app's role definitions as last read, by id. */
+  appRoleDefinitions(): SourceAppRole[] {
+    return [...this.roleDefinitions.values()];
+  }
+
+  appRoles(userId: string): SourceAppRole[] {
+    return this.user(userId)?.appRoles ?? [];
   }
 
   groupMembers(groupId: string, options: { transitive?: boolean } = {}): SourceMember[] {
@@ -351,7 +379,7 @@ export class SourceStoreImpl implements SourceStore {
    * delta links all commit together or not at all. Clears the stages it consumed.
    */
   commit(input: CommitInput): CommitSummary {
-    return this.db.transaction(() => {
+    const result = this.db.transaction(() => {
       this.db.exec('DELETE FROM source_bump_users; DELETE FROM source_bump_groups');
       const summary: CommitSummary = { usersChanged: 0, usersRemoved: 0, groupsChanged: 0, groupsRemoved: 0, scopeChanges: 0 };
       const now = new Date().toISOString();
@@ -374,6 +402,7 @@ export class SourceStoreImpl implements SourceStore {
           INSERT INTO source_assignments SELECT principal_id, principal_type, app_role_id FROM source_stage_assignments;
           DELETE FROM source_stage_assignments`);
       }
+      if (input.appRoles) this.replaceRoleDefinitions(input.appRoles);
       summary.scopeChanges = this.recomputeScope();
       const seq = this.currentSeq();
       const u = this.db.prepare(`UPDATE source_users SET seq = @p + (SELECT n FROM source_bump_users b WHERE b.id = source_users.id)
@@ -387,6 +416,46 @@ export class SourceStoreImpl implements SourceStore {
       this.stmt.setMeta.run('seq', String(seq + usersBumped + groupsBumped));
       return summary;
     })();
+    if (input.appRoles) this.loadRoleDefinitions();
+    return result;
+  }
+
+  /**
+   * Replaces the stored role definitions. A role whose value, display name or enabled flag changed (or that
+   * appeared or went away) changes what its holders map to, so each holder gets a seq bump.
+   */
+  private replaceRoleDefinitions(roles: SourceAppRole[]): void {
+    const db = this.db;
+    db.exec('DELETE FROM source_roles_new; DELETE FROM source_roles_changed');
+    for (const r of roles) this.stmt.stageRole.run(r.id, r.value, r.displayName, r.isEnabled ? 1 : 0);
+    const columns = 'id, value, display_name, is_enabled';
+    db.exec(`INSERT OR IGNORE INTO source_roles_changed SELECT id FROM (
+        SELECT ${columns} FROM source_app_roles EXCEPT SELECT ${columns} FROM source_roles_new);
+      INSERT OR IGNORE INTO source_roles_changed SELECT id FROM (
+        SELECT ${columns} FROM source_roles_new EXCEPT SELECT ${columns} FROM source_app_roles);
+      INSERT OR IGNORE INTO source_bump_users (id)
+        SELECT DISTINCT u.id FROM source_users u, json_each(u.app_role_ids) j
+        WHERE j.value IN (SELECT id FROM source_roles_changed);
+      DELETE FROM source_app_roles;
+      INSERT INTO source_app_roles (${columns}) SELECT ${columns} FROM source_roles_new;
+      DELETE FROM source_roles_new; DELETE FROM source_roles_changed`);
+  }
+
+  private loadRoleDefinitions(): void {
+    this.roleDefinitions = new Map(this.stmt.appRoles.all().map((r) => [r.id, {
+      id: r.id, value: r.value, displayName: r.display_name, isEnabled: r.is_enabled === 1,
+    }]));
+  }
+
+  private toUser(row: UserRow): SourceUserRecord {
+    const record = toUser(row);
+    const roles: SourceAppRole[] = [];
+    for (const id of record.appRoleIds) {
+      const role = this.roleDefinitions.get(id);
+      if (role) roles.push(role);
+    }
+    record.appRoles = roles;
+    return record;
   }
 
   /** Returns how many users became removed. */

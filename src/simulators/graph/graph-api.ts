@@ -1,6 +1,7 @@
 // The Microsoft Graph v1.0 routes the daemon reads: users/delta, groups/delta, appRoleAssignedTo, and the
 // single-object reads used by provision-on-demand. Auth and faults are applied by the caller (index.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppRole } from './types.js';
 import { deltaPage, parseSelect, type DeltaResource, type PageTokenCodec, type RoundState, type SelectSpec } from './delta.js';
 import { GROUP_PROPERTIES, USER_PROPERTIES, type GroupEntry, type Tenant, type UserEntry } from './tenant.js';
 import { preferences, queryOptions, sendGraphError, sendGraphJson, sendText, type RequestIds } from './wire.js';
@@ -10,7 +11,8 @@ export interface GraphApiContext {
   codec: PageTokenCodec;
   /** https://host:port */
   baseUrl: string;
-  servicePrincipal: { id: string; appId: string; displayName: string; appRoles: Record<string, string> };
+  /** `appRoles` is live: tests rename or disable a role by changing an element. */
+  servicePrincipal: { id: string; appId: string; displayName: string; appRoles: AppRole[] };
   pageSize: number;
   membersPerPage: number;
   /** Default `$top` for appRoleAssignedTo and members when neither `$top` nor Prefer says otherwise. */
@@ -77,7 +79,7 @@ export function handleGraphRequest(ctx: GraphApiContext, req: IncomingMessage, r
     if (first === 'groups' && second !== undefined && third === 'members' && fifth === undefined) {
       return listMembers(ctx, req, res, second, fourth, query, ids);
     }
-    if (first === 'servicePrincipals' && second !== undefined && third === undefined) return getServicePrincipal(ctx, res, second, ids);
+    if (first === 'servicePrincipals' && second !== undefined && third === undefined) return getServicePrincipal(ctx, res, second, query, ids);
     if (first === 'servicePrincipals' && second !== undefined && third === 'appRoleAssignedTo' && fifth === undefined) {
       return appRoleAssignedTo(ctx, req, res, second, fourth, query, ids);
     }
@@ -366,29 +368,32 @@ function spOrThrow(ctx: GraphApiContext, id: string): void {
   if (id.toLowerCase() !== ctx.servicePrincipal.id) throw notFound(id);
 }
 
-function getServicePrincipal(ctx: GraphApiContext, res: ServerResponse, id: string, ids: RequestIds): void {
+function getServicePrincipal(ctx: GraphApiContext, res: ServerResponse, id: string, query: Map<string, string>, ids: RequestIds): void {
   spOrThrow(ctx, id);
   const sp = ctx.servicePrincipal;
-  sendGraphJson(res, ids, 200, {
-    '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#servicePrincipals/$entity`,
+  // The default-access role (00000000-…) is implicit: Graph never lists it in appRoles.
+  const entity: Record<string, unknown> = {
     id: sp.id,
     appId: sp.appId,
     displayName: sp.displayName,
     accountEnabled: true,
     servicePrincipalType: 'Application',
     appRoleAssignmentRequired: true,
-    appRoles: Object.entries(sp.appRoles)
-      .filter(([name]) => name !== 'default')
-      .map(([name, roleId]) => ({
-        allowedMemberTypes: ['User'],
-        description: `${name} of ${sp.displayName}`,
-        displayName: name,
-        id: roleId,
-        isEnabled: true,
-        origin: 'Application',
-        value: name,
-      })),
-  });
+    appRoles: sp.appRoles.map((r) => ({ ...r, allowedMemberTypes: [...r.allowedMemberTypes] })),
+  };
+  const select = query.get('$select');
+  if (select === undefined) {
+    sendGraphJson(res, ids, 200, { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#servicePrincipals/$entity`, ...entity });
+    return;
+  }
+  // With $select Graph returns exactly the selected properties (no id unless asked for).
+  const names = select.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const body: Record<string, unknown> = { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#servicePrincipals(${names.join(',')})/$entity` };
+  for (const name of names) {
+    if (!(name in entity)) throw new QueryError(400, 'Request_BadRequest', `Could not find a property named '${name}' on type 'microsoft.graph.servicePrincipal'.`);
+    body[name] = entity[name];
+  }
+  sendGraphJson(res, ids, 200, body);
 }
 
 const ASSIGNMENT_PROPERTIES = new Set(['id', 'deletedDateTime', 'appRoleId', 'createdDateTime', 'principalDisplayName', 'principalId', 'principalType', 'resourceDisplayName', 'resourceId']);

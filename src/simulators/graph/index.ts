@@ -13,10 +13,10 @@ import { generateTenant, resolveGenerateOptions } from './generate.js';
 import { handleGraphRequest, routeName, type GraphApiContext } from './graph-api.js';
 import { SeededRandom } from './random.js';
 import { DEFAULT_APP_ROLE_ID, Tenant, type SimulatedTenant } from './tenant.js';
-import type { FaultOptions, GraphSimulatorOptions } from './types.js';
+import type { AppRole, FaultOptions, GraphSimulatorOptions } from './types.js';
 import { requestIds, sendGraphError, type RequestIds } from './wire.js';
 
-export type { AppRoleAssignment, FaultOptions, GenerateTenantOptions, GraphGroup, GraphSimulatorOptions, GraphUser } from './types.js';
+export type { AppRole, AppRoleAssignment, FaultOptions, GenerateTenantOptions, GraphGroup, GraphSimulatorOptions, GraphUser } from './types.js';
 export type { SimulatedTenant } from './tenant.js';
 export { SimulatedTenantError, Tenant } from './tenant.js';
 export { createSelfSignedCertificate, type SelfSignedCertificate } from '../tls.js';
@@ -34,6 +34,9 @@ export const SIMULATOR_DEFAULTS = {
   appDisplayName: 'OnPrem HR Portal',
   appRoleIds: { default: DEFAULT_APP_ROLE_ID, User: '4c42850e-c80b-4bd0-9e41-6c1b0f798a98', Admin: 'a5c2f3d1-7b8e-4f60-9d21-3e4b5c6d7e8f' },
 } as const;
+
+/** Display names differ from the values, as in real apps, so a target can tell `display` from `value`. */
+const APP_ROLE_DISPLAY_NAMES: Record<string, string> = { User: 'Standard user', Admin: 'Administrator' };
 
 export const DEFAULT_FAULTS: FaultOptions = {
   rate429: 0,
@@ -85,6 +88,11 @@ export interface GraphSimulator {
   clientSecret: string;
   servicePrincipalId: string;
   appRoleIds: { default: string; [name: string]: string };
+  /**
+   * The app's role definitions as GET /servicePrincipals/{id} serves them (every named role in appRoleIds,
+   * value = its name). Live: change an element to rename or disable a role in the "tenant".
+   */
+  appRoles: AppRole[];
   /** appId without hyphens of the generated directory extension (`extension_${extensionAppId}_costCenter`). */
   extensionAppId: string;
   tenant: Tenant & SimulatedTenant;
@@ -166,6 +174,17 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   applyFaults(faults, { ...options.faults });
   const appRoleIds = { ...SIMULATOR_DEFAULTS.appRoleIds };
   const servicePrincipalId = SIMULATOR_DEFAULTS.servicePrincipalId;
+  const appRoles: AppRole[] = Object.entries(appRoleIds)
+    .filter(([name]) => name !== 'default')
+    .map(([name, id]) => ({
+      allowedMemberTypes: ['User'],
+      description: `${name} of ${SIMULATOR_DEFAULTS.appDisplayName}`,
+      displayName: APP_ROLE_DISPLAY_NAMES[name] ?? name,
+      id,
+      isEnabled: true,
+      origin: 'Application',
+      value: name,
+    }));
 
   // Separate streams so runtime mutations and fault draws never shift the generated data.
   const tenant = new Tenant(
@@ -215,7 +234,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     tenant,
     codec: new PageTokenCodec(randomBytes(32)),
     baseUrl: origin,
-    servicePrincipal: { id: servicePrincipalId, appId: clientId, displayName: SIMULATOR_DEFAULTS.appDisplayName, appRoles: appRoleIds },
+    servicePrincipal: { id: servicePrincipalId, appId: clientId, displayName: SIMULATOR_DEFAULTS.appDisplayName, appRoles },
     pageSize,
     membersPerPage,
     collectionPageSize: options.pageSize ?? 100,
@@ -353,6 +372,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     clientSecret,
     servicePrincipalId,
     appRoleIds,
+    appRoles,
     extensionAppId: SIMULATOR_DEFAULTS.extensionAppId,
     tenant,
     faults,

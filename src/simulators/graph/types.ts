@@ -44,6 +44,17 @@ export interface GraphGroup {
   createdDateTime: string;
 }
 
+/** One of the enterprise app's role definitions, in Graph's `appRole` shape (servicePrincipal.appRoles). */
+export interface AppRole {
+  allowedMemberTypes: string[];
+  description: string | null;
+  displayName: string | null;
+  id: string;
+  isEnabled: boolean;
+  origin: string;
+  value: string | null;
+}
+
 export interface AppRoleAssignment {
   id: string;
   deletedDateTime: null;
