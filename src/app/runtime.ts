@@ -271,7 +271,11 @@ export class Runtime {
           continue;
         }
         const summary = await runCycle(this.cycleInput(slot, { only: type === 'user' ? { users: [record.id] } : { groups: [record.id] } }));
-        const logged = this.targets.logEntries({ target: slot.config.name, runId: summary.runId }).map(traceFromLog);
+        const logged = this.targets.logEntries({ target: slot.config.name, runId: summary.runId }).map(traceFromLog).map((t) => ({
+          ...t,
+          // The cycle reads from the source store, which readUser/readGroup has just refreshed from Graph.
+          steps: t.steps.map((s) => (s.name === 'import' && t.sourceId === record.id ? { ...s, details: `${type} ${displayName} (${record.id}) read fresh from Microsoft Graph` } : s)),
+        }));
         report.targets.push({ target: slot.config.name, objects: logged.length ? logged : [{ ...planned, status: 'unchanged' }], summary });
       } catch (err) {
         report.targets.push(failure(slot.config.name, err));
