@@ -3,14 +3,16 @@
 // accountEnabled), computes `IsSoftDeleted`, evaluates direct/constant/expression mappings compiled once
 // per configuration, converts results to the target attribute types, applies defaults on create only,
 // resolves manager references (unresolved ones are returned as pendingReferences for the cycle's back-fill),
-// marks paths whose expression used Redact() and collects the matching criteria. Pure: the caller supplies the clock
+// marks paths whose expression used Redact() and collects the matching criteria. A user's app roles (from the
+// source record) feed the role functions; their results become SCIM `roles` entries (see appRoleAssignmentsOf
+// and roleEntries). Pure: the caller supplies the clock
 // and reference lookups. A mapping failure never throws: the object is skipped with a reason.
 import { EntraSyncError } from '../errors.js';
-import { compileExpression } from '../expressions/index.js';
+import { compileExpression, parseExpression } from '../expressions/index.js';
 import type { CompiledExpression, EvaluateOptions } from '../expressions/types.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { MatchCriterion, ObjectType, TargetAttributes } from '../targets/connector.js';
-import type { SourceGroupRecord, SourceMember, SourceUserRecord } from '../source/types.js';
+import type { SourceAppRole, SourceGroupRecord, SourceMember, SourceUserRecord } from '../source/types.js';
 import type { DesiredObject, ScopeReason } from './types.js';
 import { matchesScopingFilters, type ScopingFilter } from './scope.js';
 import { convertValue, isNullOrEmpty, readSourceAttribute, type TargetType } from './values.js';
@@ -30,6 +32,11 @@ export interface CompiledAttributeMapping {
   type: TargetType;
   /** Where the mapping is in the config, for error messages: `targets[0].users.mappings[2]`. */
   configPath: string;
+  /**
+   * The expression's outermost function is a role list: AssertiveAppRoleAssignmentsComplex replaces the
+   * target's roles (`assertive`), AppRoleAssignmentsComplex only ever adds to them (`additive`).
+   */
+  roles?: 'assertive' | 'additive';
 }
 
 export interface CompiledObjectMapping {
@@ -65,7 +72,58 @@ export interface MappingContext {
 }
 
 /** Attributes computed by the engine rather than read from Graph; never put in $select. */
-const COMPUTED_ATTRIBUTES = new Set(['objectId', 'IsSoftDeleted']);
+const COMPUTED_ATTRIBUTES = new Set(['objectId', 'IsSoftDeleted', 'appRoleAssignments']);
+
+/** Entra's implicit "Default Access" role: it has no value, so it is never provisioned as a role. */
+export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Which role list an expression produces, from its outermost function (names are case-insensitive). */
+function roleListKind(source: string): CompiledAttributeMapping['roles'] {
+  const root = parseExpression(source);
+  if (root.kind !== 'call') return undefined;
+  const name = root.name.toLowerCase();
+  if (name === 'assertiveapproleassignmentscomplex') return 'assertive';
+  if (name === 'approleassignmentscomplex') return 'additive';
+  return undefined;
+}
+
+/**
+ * The user's app roles as the role functions take them (`EvaluateOptions.appRoleAssignments`). Like Entra, only
+ * roles with a value are provisioned: the default-access role, roles defined without a value, disabled roles
+ * and ids the app no longer defines are left out.
+ */
+export function appRoleAssignmentsOf(roles: readonly SourceAppRole[]): NonNullable<EvaluateOptions['appRoleAssignments']> {
+  const out: NonNullable<EvaluateOptions['appRoleAssignments']> = [];
+  for (const r of roles) {
+    if (r.id === DEFAULT_ACCESS_ROLE_ID || !r.isEnabled || !r.value) continue;
+    out.push(r.displayName ? { id: r.id, value: r.value, displayName: r.displayName } : { id: r.id, value: r.value });
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * A role function's result → SCIM `roles` entries (RFC 7643 §4.1.2: value, display, type, primary), the shape
+ * Entra POSTs. The expression library names the display text `displayName`; SCIM servers ignore that name.
+ */
+function roleEntries(value: unknown): Record<string, unknown>[] {
+  if (value === null || value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    if (!isPlainObject(item)) throw new Error(`expected role objects from the role function, got ${typeof item}`);
+    const { displayName, display, ...rest } = item;
+    const text = display ?? displayName;
+    return text === undefined || text === null ? rest : { ...rest, display: text };
+  });
+}
+
+/** The path of one role entry: `roles[value eq "Admin"]`. */
+function rolePath(target: string, value: unknown): string {
+  return `${target}[value eq ${JSON.stringify(String(value))}]`;
+}
 
 export interface CompileProblem {
   path: (string | number)[];
@@ -146,6 +204,12 @@ function compileObjectMapping(
       try {
         compiled.expression = compileExpression(m.expression);
         for (const name of compiled.expression.references) referenced.add(name);
+        const roles = roleListKind(m.expression);
+        if (roles && /[[.]/.test(m.target.replace(/^urn:.*:/i, ''))) {
+          problems.push({ path: [...at, 'target'], message: `${m.expression.trim().split('(')[0]} produces a list of role objects; map it to the multi-valued attribute itself (roles), not to "${m.target}"` });
+        } else if (roles) {
+          compiled.roles = roles;
+        }
       } catch (err) {
         const where = err instanceof EntraSyncError ? err.where : {};
         const pos = where.line !== undefined ? ` (expression line ${where.line}, column ${where.column ?? 1})` : '';
@@ -294,10 +358,12 @@ function mapAttributes(
   bag: Record<string, unknown>,
   scope: ScopeReason,
   ctx: MappingContext,
+  appRoleAssignments?: EvaluateOptions['appRoleAssignments'],
 ): MappedAttributes {
   const out: MappedAttributes = { attributes: {}, createOnly: [], pendingReferences: {}, redacted: [] };
   const options: EvaluateOptions = { now: ctx.now };
   if (ctx.defaultDomain !== undefined) options.defaultDomain = ctx.defaultDomain;
+  if (appRoleAssignments !== undefined) options.appRoleAssignments = appRoleAssignments;
   for (const m of mapping.mappings) {
     let raw: unknown;
     try {
@@ -315,6 +381,23 @@ function mapAttributes(
         if (result.flow === 'ignoreAttribute') continue; // IgnoreFlowIfNullOrEmpty: leave the attribute alone
         if (result.redacted) out.redacted.push(m.target);
         raw = result.value;
+        if (m.roles === 'assertive') {
+          // One list that replaces the target's roles; no roles left means clearing them.
+          const entries = roleEntries(raw);
+          out.attributes[m.target] = entries.length ? entries : null;
+          if (m.createOnly) out.createOnly.push(m.target);
+          continue;
+        }
+        if (m.roles === 'additive') {
+          // One entry per role, each at its own `roles[value eq "…"]` path: a new role is a SCIM `add` of that
+          // entry, and a role that goes away in Entra produces no change, so the target keeps it (Entra's rule).
+          for (const entry of roleEntries(raw)) {
+            const path = rolePath(m.target, entry.value);
+            out.attributes[path] = entry;
+            if (m.createOnly) out.createOnly.push(path);
+          }
+          continue;
+        }
       } else {
         raw = null;
       }
@@ -389,7 +472,9 @@ export function desiredUser(record: SourceUserRecord, compiled: CompiledTarget, 
   }
   // Expressions always see the full cached object plus the computed attributes.
   const bag: Record<string, unknown> = { ...record.attributes, objectId: record.id, IsSoftDeleted: scope !== 'inScope' };
-  const mapped = mapAttributes(compiled.users, record.id, bag, scope, ctx);
+  // Stores that read the app's role definitions resolve them on the record; [appRoleAssignments] reads them.
+  const roles = record.appRoles ? appRoleAssignmentsOf(record.appRoles) : undefined;
+  const mapped = mapAttributes(compiled.users, record.id, bag, scope, ctx, roles);
   return finish('user', record.id, displayName, scope, mapped, compiled.users.matchPaths);
 }
 
