@@ -56,7 +56,10 @@ export interface CompiledTarget {
   users: CompiledObjectMapping;
   groups: CompiledObjectMapping;
   options: PlanOptions;
-  /** Graph user attributes referenced by mappings and filters, for $select. */
+  /**
+   * Graph user attributes referenced by mappings and filters, for $select. `appRoleAssignments` among them
+   * tells the reader to read the app's role definitions; it never reaches $select.
+   */
   sourceAttributes: string[];
   /** Graph group attributes referenced by group mappings and filters, for $select. */
   groupSourceAttributes: string[];
@@ -72,7 +75,7 @@ export interface MappingContext {
 }
 
 /** Attributes computed by the engine rather than read from Graph; never put in $select. */
-const COMPUTED_ATTRIBUTES = new Set(['objectId', 'IsSoftDeleted', 'appRoleAssignments']);
+const COMPUTED_ATTRIBUTES = new Set(['objectId', 'IsSoftDeleted']);
 
 /** Entra's implicit "Default Access" role: it has no value, so it is never provisioned as a role. */
 export const DEFAULT_ACCESS_ROLE_ID = '00000000-0000-0000-0000-000000000000';

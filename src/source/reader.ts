@@ -17,6 +17,11 @@ import type { SourceGroupRecord, SourceMember, SourceUserRecord } from './types.
 /** Always selected: the join key, the sign-in name and the enabled flag drive provisioning whatever the mappings. */
 export const ALWAYS_SELECTED_USER_ATTRIBUTES = ['id', 'userPrincipalName', 'accountEnabled'] as const;
 export const GROUP_ATTRIBUTES = ['displayName', 'description', 'mailNickname'] as const;
+/**
+ * The source attribute the role functions read. Not a Graph property: when a mapping references it, each read
+ * also fetches the app's role definitions (one request); otherwise no role definitions are read.
+ */
+export const APP_ROLE_ASSIGNMENTS = 'appRoleAssignments';
 
 export interface ReadSummary extends CommitSummary {
   /** True when either delta round was a full one (first read, forced, changed $select or expired state). */
@@ -24,8 +29,8 @@ export interface ReadSummary extends CommitSummary {
   users: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   groups: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   assignments: number;
-  /** App roles the enterprise app defines (read every round: one request). */
-  appRoles: number;
+  /** App roles the enterprise app defines; present when a mapping reads roles (then read every round: one request). */
+  appRoles?: number;
   /** HTTP requests to Graph and to the token endpoint during this read (retries included). */
   requests: number;
   durationMs: number;
@@ -68,7 +73,7 @@ export function userSelectList(select: readonly string[], extra: readonly string
     const trimmed = name.trim();
     // objectId is Entra's provisioning name for id; Graph knows only id. Computed names are not Graph properties.
     const graphName = trimmed === 'objectId' ? 'id' : trimmed;
-    if (!graphName || graphName === 'IsSoftDeleted' || seen.has(graphName.toLowerCase())) continue;
+    if (!graphName || graphName === 'IsSoftDeleted' || graphName === APP_ROLE_ASSIGNMENTS || seen.has(graphName.toLowerCase())) continue;
     seen.add(graphName.toLowerCase());
     out.push(graphName);
   }
@@ -88,6 +93,8 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
   const tokens = createTokenSource(options, { endpoints, networkClient, logger: deps.logger });
   const http: GraphHttp = createGraphHttp({ endpoints, tokens, dispatcher, timeoutMs: options.timeoutMs, retry: deps.retry, logger: deps.logger });
   const select = userSelectList(deps.select, options.select);
+  const readsRoles = [...deps.select, ...options.select].includes(APP_ROLE_ASSIGNMENTS);
+  const appRolesIfUsed = async () => (readsRoles ? readAppRoles(http, options.servicePrincipalId) : undefined);
   const usersInitialUrl = `/users/delta?$select=${select.join(',')}`;
   const groupAttributes = [...new Set([...GROUP_ATTRIBUTES, ...(deps.groupSelect ?? []).filter((a) => a !== 'objectId' && a !== 'id' && a !== 'members')])];
   const groupsInitialUrl = `/groups/delta?$select=${[...groupAttributes, 'members'].join(',')}`;
@@ -122,14 +129,14 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     };
     try {
       const assignments = await refreshAssignments(readOptions.onProgress);
-      const appRoles = await readAppRoles(http, options.servicePrincipalId);
+      const appRoles = await appRolesIfUsed();
       const users = await readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger });
       const groups = await readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger });
       const committed = store.commit({
         users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
         groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
         assignments: true,
-        appRoles,
+        ...(appRoles ? { appRoles } : {}),
       });
       const summary: ReadSummary = {
         ...committed,
@@ -137,7 +144,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
         users: { mode: users.mode, pages: users.pages, items: users.items, resynced: users.resynced },
         groups: { mode: groups.mode, pages: groups.pages, items: groups.items, resynced: groups.resynced },
         assignments,
-        appRoles: appRoles.length,
+        ...(appRoles ? { appRoles: appRoles.length } : {}),
         requests: requestsNow() - requestsBefore,
         durationMs: Date.now() - started,
       };
@@ -167,9 +174,9 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       if (typeof user.id !== 'string') throw new GraphRequestError('GRAPH_BAD_RESPONSE', 'user object has no "id"', `${http.apiRoot}/users/${key}`, 200);
       store.clearStage();
       await refreshAssignments();
-      const appRoles = await readAppRoles(http, options.servicePrincipalId);
+      const appRoles = await appRolesIfUsed();
       store.stageUsers([user]);
-      store.commit({ users: { mode: 'snapshot' }, assignments: true, appRoles });
+      store.commit({ users: { mode: 'snapshot' }, assignments: true, ...(appRoles ? { appRoles } : {}) });
       return store.user(user.id)!;
     } catch (err) {
       store.clearStage();
@@ -203,7 +210,8 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
         store.stageGroupMembers(group.id, members);
         url = page.nextLink;
       }
-      store.commit({ groups: { mode: 'snapshot' }, assignments: true, appRoles: await readAppRoles(http, options.servicePrincipalId) });
+      const appRoles = await appRolesIfUsed();
+      store.commit({ groups: { mode: 'snapshot' }, assignments: true, ...(appRoles ? { appRoles } : {}) });
       return store.group(group.id)!;
     } catch (err) {
       store.clearStage();

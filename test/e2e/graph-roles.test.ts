@@ -2,7 +2,7 @@
 // appRoles (one request, Graph's $select shape), stores them, and each user record carries the roles it holds,
 // directly or through an assigned group. A role renamed in Entra reaches exactly its holders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../source/e2e-helpers.js';
+import { SELECT, startHarness, type Harness } from '../source/e2e-helpers.js';
 
 describe('app role definitions and a user\'s roles, read from the Graph simulator', () => {
   let h: Harness;
@@ -17,7 +17,8 @@ describe('app role definitions and a user\'s roles, read from the Graph simulato
     return { id: r.id, value: r.value, displayName: r.displayName, isEnabled: r.isEnabled };
   };
 
-  beforeAll(async () => { h = await startHarness(); });
+  // A mapping reading [appRoleAssignments] is what makes the reader fetch the role definitions.
+  beforeAll(async () => { h = await startHarness(undefined, {}, undefined, [...SELECT, 'appRoleAssignments']); });
   afterAll(async () => { await h?.close(); });
 
   it('a read round stores the app\'s role definitions with one request in Graph\'s $select shape', async () => {
@@ -86,5 +87,17 @@ describe('app role definitions and a user\'s roles, read from the Graph simulato
     admin.id = saved;
     expect(h.store.currentSeq()).toBe(seqBefore);
     expect(h.store.appRoleDefinitions()).toEqual(definitions);
+  });
+
+  it('without a mapping that reads roles, no role definitions are requested', async () => {
+    const plain = await startHarness();
+    try {
+      const summary = await plain.reader.read();
+      expect(summary.appRoles).toBeUndefined();
+      expect(plain.sim.requests.filter((r) => r.route === 'servicePrincipals/{id}')).toEqual([]);
+      expect(plain.store.appRoleDefinitions()).toEqual([]);
+    } finally {
+      await plain.close();
+    }
   });
 });

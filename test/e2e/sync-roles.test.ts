@@ -51,11 +51,13 @@ describe('sync: Entra app roles → roles on a SCIM target', () => {
     [...((scimUser(name, upn)?.roles as Record<string, unknown>[] | undefined) ?? [])].sort((a, b) => String(a.value).localeCompare(String(b.value)));
 
   beforeAll(async () => {
-    graph = await startHarness({ tenant: { users: 30, groups: 4, membersPerGroup: 6, seed: 5 }, pageSize: 25 });
-    store = new TargetsStore(graph.store.db);
     const config = parseConfig(`source: { tenantId: t, clientId: c, clientSecret: s, servicePrincipalId: sp }
 targets:
 ${targetYaml('assertive', 'AssertiveAppRoleAssignmentsComplex([appRoleAssignments])')}${targetYaml('additive', 'AppRoleAssignmentsComplex([appRoleAssignments])')}`, 'roles.yaml', {});
+    // The reader is told what the mappings read, as the runtime does: this includes appRoleAssignments.
+    const select = [...new Set(config.targets.flatMap((t) => compileTarget(t).sourceAttributes))];
+    graph = await startHarness({ tenant: { users: 30, groups: 4, membersPerGroup: 6, seed: 5 }, pageSize: 25 }, {}, undefined, select);
+    store = new TargetsStore(graph.store.db);
     for (const target of config.targets) {
       const sim = await startScimSimulator();
       const connector = new ScimConnector(target.name, scimTargetOptionsSchema.parse({ baseUrl: sim.baseUrl, auth: { type: 'bearer', token: 'scim-token' } }));

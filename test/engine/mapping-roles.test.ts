@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredUser } from '../../src/engine/mapping.js';
 import { planObject } from '../../src/engine/plan.js';
+import { userSelectList } from '../../src/source/reader.js';
 import type { Link } from '../../src/engine/types.js';
 import type { SourceAppRole } from '../../src/source/types.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -64,8 +65,9 @@ describe('AssertiveAppRoleAssignmentsComplex → roles', () => {
     expect(d.attributes.roles).toEqual([{ primary: false, type: ROLE, display: 'Standard user', value: 'User' }]);
   });
 
-  it('never asks Graph for appRoleAssignments (it is not a user property)', () => {
-    expect(t.sourceAttributes).not.toContain('appRoleAssignments');
+  it('tells the reader that roles are read (the reader keeps appRoleAssignments out of $select)', () => {
+    expect(t.sourceAttributes).toContain('appRoleAssignments');
+    expect(userSelectList(t.sourceAttributes)).not.toContain('appRoleAssignments');
   });
 });
 

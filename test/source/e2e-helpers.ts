@@ -28,6 +28,8 @@ export async function startHarness(
   simOptions: GraphSimulatorOptions = { tenant: { users: 30, groups: 4, membersPerGroup: 6, seed: 7 }, pageSize: 7 },
   overrides: Partial<SourceOptionsInput> = {},
   retry: RetryOptions = { policy: { baseDelayMs: 10, maxDelayMs: 50 } },
+  /** What the mappings reference (add `appRoleAssignments` to have the reader read the app's roles). */
+  select: string[] = SELECT,
 ): Promise<Harness> {
   const sim = await startGraphSimulator(simOptions);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-graph-'));
@@ -52,7 +54,7 @@ export async function startHarness(
   const options = build(overrides);
   const readers: SourceReader[] = [];
   const make = (o: SourceOptions, r: RetryOptions) => {
-    const reader = createSourceReader(o, { store, select: SELECT, retry: r });
+    const reader = createSourceReader(o, { store, select, retry: r });
     readers.push(reader);
     return reader;
   };
