@@ -41,6 +41,7 @@ async function graphChild(): Promise<void> {
     pageSize: 200,
   });
   const send = (m: Reply) => process.send!(m);
+  process.on('disconnect', () => process.exit(0)); // the benchmark died: do not outlive it
   process.on('message', (m: { type: string; share?: number }) => {
     if (m.type === 'change') {
       // A surname change for every n-th user: each is one attribute update on the target.
