@@ -3,10 +3,22 @@
 // modules evolve independently: `schema_migrations(module, version)` records what has run.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { EntraSyncError } from '../errors.js';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
+
+// better-sqlite3 12 wraps its objects in node::ObjectWrap, which on Node 24 aborts the process when the
+// garbage collector finalizes a statement outside a Node context (WiseLibs/better-sqlite3#1515). Version 13
+// is built on Node-API and fixes that, but needs Node 22+ (on Node 20 it crashes). Same JavaScript API:
+// load 13 (installed as the alias better-sqlite3-napi) on Node 22+, 12 on Node 20.
+const require = createRequire(import.meta.url);
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const Database = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
+
+/** Which SQLite driver this process loaded (for `status` and bug reports). */
+export const sqliteDriver = nodeMajor >= 22 ? 'better-sqlite3@13 (Node-API)' : 'better-sqlite3@12';
 
 export interface Migration {
   /** 1, 2, 3 … in order; never renumber a released migration. */
@@ -55,3 +67,6 @@ export function migrate(db: Db, module: string, migrations: readonly Migration[]
     })();
   }
 }
+
+/** The driver's Database class, for the rare caller that needs a raw connection (tests reading the file). */
+export { Database as SqliteDatabase };

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { SqliteDatabase as Database } from '../../src/state/db.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applySavedPlan, buildPlan, formatPlan, reconcileTarget, runCycle, type CycleOptions } from '../../src/engine/cycle.js';
 import { SyncEvents } from '../../src/engine/events.js';

@@ -1,10 +1,11 @@
 // Shared helpers for the source tests: Graph sample payloads and a fresh in-memory source store.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../../src/state/db.js';
 import { SourceStoreImpl, type ScopeSettings } from '../../src/state/source-store.js';
 
-const SAMPLES = '/work/shared/reference/graph-samples';
+const SAMPLES = fileURLToPath(new URL('../fixtures/graph-samples', import.meta.url));
 
 export function sample(name: string): { value: Record<string, unknown>[]; [k: string]: unknown } {
   const file = fs.readdirSync(SAMPLES).find((f) => f.startsWith(name));

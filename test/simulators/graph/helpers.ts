@@ -115,7 +115,7 @@ export async function deltaRound(
 
 /** A copy of a graph-samples payload (reference/graph-samples, invented data with Microsoft's shapes). */
 export function sample(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(new URL(`../../fixtures/graph-samples/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
 /** The key paths of a JSON value (arrays described by their first element), for comparing wire shapes. */
