@@ -126,7 +126,11 @@ export function buildMsalConfiguration(options: SourceOptions, credential: Crede
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,
         loggerCallback: (level, message) => {
-          if (level <= LogLevel.Warning) logger?.warn({ component: 'msal' }, message);
+          // App-only tokens never carry client info (there is no signed-in user), so MSAL's warning about
+          // its absence says nothing an operator can act on.
+          if (level === LogLevel.Error) logger?.error({ component: 'msal' }, message);
+          else if (level === LogLevel.Warning && !message.includes('No client info in response')) logger?.warn({ component: 'msal' }, message);
+          else logger?.debug({ component: 'msal' }, message);
         },
       },
     },
