@@ -50,6 +50,11 @@ export interface ApplyContext {
   /** Steps that came before apply (import, scope) for an object's provisioning-log entry. */
   stepsBefore?: (op: PlannedOperation) => ProvisioningStep[];
   /**
+   * Shared by every apply call of one cycle (the cycle applies in batches): the match index is built once
+   * per cycle and kept current, instead of one page-through of the whole target per batch.
+   */
+  session?: ApplySession;
+  /**
    * `exact`: adopting a group removes the members Entra does not list — ours and foreign ones alike — and
    * records those it keeps. `additive` (and unset): an adopted group's existing members are never touched.
    */
@@ -106,6 +111,11 @@ interface Outcome {
   sentEvent: 'created' | 'adopted' | 'updated' | 'done';
 }
 
+/** What the apply calls of one cycle share: one match index per object type, built at most once. */
+export class ApplySession {
+  readonly matchIndexes = new Map<ObjectType, MatchIndex>();
+}
+
 /** Applies `operations` in dependency order: users, then groups, then member adds, then member removes, then deletes. */
 export async function applyOperations(operations: readonly PlannedOperation[], ctx: ApplyContext): Promise<ApplyResult> {
   const run = new ApplyRun(ctx);
@@ -118,13 +128,14 @@ class ApplyRun {
   private readonly policy: ApplyPolicy;
   private readonly now: () => Date;
   private capabilities: TargetCapabilities | undefined;
-  private readonly matchIndexes = new Map<ObjectType, MatchIndex>();
+  private readonly matchIndexes: Map<ObjectType, MatchIndex>;
   /** Member source ids wanted in each group created by this batch (from its create or its pending addMembers). */
   private readonly wantedMembers = new Map<string, string[]>();
 
   constructor(private readonly ctx: ApplyContext) {
     this.policy = { ...DEFAULT_APPLY_POLICY, ...ctx.policy };
     this.now = ctx.now ?? (() => new Date());
+    this.matchIndexes = ctx.session?.matchIndexes ?? new Map();
   }
 
   async apply(operations: readonly PlannedOperation[]): Promise<void> {
@@ -175,7 +186,7 @@ class ApplyRun {
     for (const type of ['user', 'group'] as const) {
       const creates = ops.filter((o) => o.kind === 'create' && o.type === type).length;
       if (caps.list && creates >= this.policy.matchIndexThreshold && !this.matchIndexes.has(type)) {
-        this.matchIndexes.set(type, await buildMatchIndex(this.ctx.connector, type, ops));
+        this.matchIndexes.set(type, await MatchIndex.build(this.ctx.connector, type, ops));
       }
     }
     const useBulk = caps.bulk.supported && caps.bulk.maxOperations > 1;
@@ -247,9 +258,9 @@ class ApplyRun {
   private async findMatch(type: ObjectType, match: readonly MatchCriterion[]): Promise<{ found: TargetObject; by: MatchCriterion } | null> {
     const index = this.matchIndexes.get(type);
     for (const criterion of match) {
-      const found = index && index.covers(criterion.path)
-        ? index.lookup(criterion)
-        : await this.ctx.connector.find(type, criterion);
+      const indexed = index && index.covers(criterion.path) ? index.lookup(criterion) : 'unknown';
+      // Objects created or deleted since the index was read are looked up live: the index only knows their id.
+      const found = indexed === 'unknown' ? await this.ctx.connector.find(type, criterion) : indexed;
       if (found === 'ambiguous') {
         throw new TargetError({ kind: 'conflict', message: `more than one ${type} on the target has ${criterion.path} = ${String(criterion.value)}`, target: this.ctx.target });
       }
@@ -444,8 +455,12 @@ class ApplyRun {
     caps: TargetCapabilities,
   ): Promise<void> {
     const size = Math.max(1, Math.min(this.policy.bulkBatchSize, caps.bulk.maxOperations));
-    for (let i = 0; i < queue.length && !this.result.stopped; i += size) {
-      const batch = queue.slice(i, i + size);
+    const batches: (typeof queue)[] = [];
+    for (let i = 0; i < queue.length; i += size) batches.push(queue.slice(i, i + size));
+    // Batches go out as many at a time as single operations do; the connector still paces the requests.
+    const limit = pLimit(Math.max(1, this.policy.concurrency));
+    await Promise.all(batches.map((batch) => limit(async () => {
+      if (this.result.stopped) return;
       const started = Date.now();
       let results: Map<string, { ok: true; object?: TargetObject } | { ok: false; error: TargetError }>;
       try {
@@ -453,7 +468,7 @@ class ApplyRun {
         results = new Map(answer.map((r) => [r.ref, r]));
       } catch (err) {
         for (const b of batch) await this.handleError(b.opId, b.op, err, started);
-        continue;
+        return;
       }
       for (const b of batch) {
         const r = results.get(b.opId);
@@ -474,7 +489,7 @@ class ApplyRun {
           await this.handleError(b.opId, b.op, err, started);
         }
       }
-    }
+    })));
   }
 
   // ── results ───────────────────────────────────────────────────────────────────────────────────
@@ -492,6 +507,9 @@ class ApplyRun {
       store.log(this.entry(op, outcome.action, 'success', outcome.targetId, outcome.steps, outcome.modified, now));
     });
     this.result.counts[outcome.count]++;
+    const index = this.matchIndexes.get(op.type);
+    if (index && outcome.sentEvent === 'created' && outcome.link) index.created(outcome.link.written);
+    if (index && outcome.action === 'delete' && outcome.targetId) index.deleted(outcome.targetId);
     this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: sealOperation(op), outcome: outcome.sentEvent, durationMs: Date.now() - started });
   }
 
@@ -697,28 +715,52 @@ async function landedLink(op: PlannedOperation, store: TargetsStore, connector: 
 
 // ── helpers ──────────────────────────────────────────────────────────────────────────────────────
 
-/** A page-through of the target indexed by the values of the match paths (strings compared case-insensitively, like SCIM userName). */
-interface MatchIndex {
-  covers(path: string): boolean;
-  lookup(criterion: MatchCriterion): TargetObject | null | 'ambiguous';
-}
+/**
+ * A page-through of the target indexed by the values of the match paths (strings compared case-insensitively,
+ * like SCIM userName). It lives for a whole cycle: what this cycle creates or deletes is noted, and a lookup
+ * that lands on such an object answers 'unknown' so the caller asks the target (only its id is kept, to keep
+ * the index small on an initial sync of a large tenant).
+ */
+class MatchIndex {
+  private readonly deletedIds = new Set<string>();
 
-async function buildMatchIndex(connector: TargetConnector, type: ObjectType, ops: readonly PlannedOperation[]): Promise<MatchIndex> {
-  const paths = new Set<string>();
-  for (const op of ops) if (op.kind === 'create' && op.type === type) for (const m of op.match) paths.add(m.path);
-  const byPath = new Map<string, Map<string, TargetObject | 'ambiguous'>>([...paths].map((p) => [p, new Map()]));
-  for await (const object of connector.list(type)) {
-    for (const [path, values] of byPath) {
-      const value = object.attributes[path];
-      if (value === undefined || value === null) continue;
-      const key = normalize(value as string | number | boolean);
-      values.set(key, values.has(key) ? 'ambiguous' : { id: object.id, attributes: object.attributes });
+  private constructor(private readonly byPath: Map<string, Map<string, TargetObject | 'ambiguous' | 'unknown'>>) {}
+
+  static async build(connector: TargetConnector, type: ObjectType, ops: readonly PlannedOperation[]): Promise<MatchIndex> {
+    const paths = new Set<string>();
+    for (const op of ops) if (op.kind === 'create' && op.type === type) for (const m of op.match) paths.add(m.path);
+    const byPath = new Map<string, Map<string, TargetObject | 'ambiguous' | 'unknown'>>([...paths].map((p) => [p, new Map()]));
+    for await (const object of connector.list(type)) {
+      for (const [path, values] of byPath) {
+        const value = object.attributes[path];
+        if (value === undefined || value === null) continue;
+        const key = normalize(value as string | number | boolean);
+        values.set(key, values.has(key) ? 'ambiguous' : { id: object.id, attributes: object.attributes });
+      }
+    }
+    return new MatchIndex(byPath);
+  }
+
+  covers(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  lookup(criterion: MatchCriterion): TargetObject | null | 'ambiguous' | 'unknown' {
+    const found = this.byPath.get(criterion.path)?.get(normalize(criterion.value)) ?? null;
+    return found !== null && typeof found === 'object' && this.deletedIds.has(found.id) ? 'unknown' : found;
+  }
+
+  /** This cycle created an object with these attributes: a later create with the same match value must find it. */
+  created(attributes: TargetAttributes): void {
+    for (const [path, values] of this.byPath) {
+      const value = attributes[path];
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') values.set(normalize(value), 'unknown');
     }
   }
-  return {
-    covers: (path) => byPath.has(path),
-    lookup: (criterion) => byPath.get(criterion.path)?.get(normalize(criterion.value)) ?? null,
-  };
+
+  deleted(targetId: string): void {
+    this.deletedIds.add(targetId);
+  }
 }
 
 function normalize(value: string | number | boolean): string {

@@ -11,7 +11,7 @@ import type { TargetConfig } from '../config/schema.js';
 import type { SourceStore } from '../source/types.js';
 import type { ObjectType, TargetConnector } from '../targets/connector.js';
 import { leaseHeldError, type QuarantineState, type SavedPlan, type TargetsStore } from '../state/targets-store.js';
-import { applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
+import { ApplySession, applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
 import { SyncEvents } from './events.js';
 import { desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from './mapping.js';
 import { planObject } from './plan.js';
@@ -425,6 +425,8 @@ class TargetRun {
   readonly collected: PlannedOperation[] = [];
   readonly stagedOps: PlannedOperation[] = [];
   private readonly heldStepMap = new Map<string, ProvisioningStep[]>();
+  /** One match index for the whole cycle, however many batches it applies. */
+  private readonly applySession = new ApplySession();
 
   constructor(private readonly input: Omit<CycleInput, 'source'> & { source?: SourceStore }, readonly holder: string) {
     this.target = input.compiled.name;
@@ -671,7 +673,7 @@ class TargetRun {
     const result = await applyOperations(ops, {
       store: this.input.store, connector: this.input.connector, target: this.target, runId: this.runId, events: this.events, now: this.now,
       policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency },
-      groupMembership: this.input.compiled.options.groupMembership,
+      groupMembership: this.input.compiled.options.groupMembership, session: this.applySession,
       ...(steps ? { stepsBefore: steps } : {}),
     });
     for (const [k, v] of Object.entries(result.counts) as [keyof ApplyCounts, number][]) this.counts[k] += v;

@@ -218,7 +218,6 @@ export class TargetsStore {
     this.s = {
       link: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? AND source_id = ?'),
       linkByTargetId: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? AND target_id = ?'),
-      linkAnyType: db.prepare("SELECT * FROM target_links WHERE target = ? AND source_id = ? ORDER BY type = 'user' DESC LIMIT 1"),
       putLink: db.prepare(`INSERT INTO target_links (target, type, source_id, target_id, status, written, hash, members, updated_at)
         VALUES (@target, @type, @sourceId, @targetId, @status, @written, @hash, @members, @updatedAt)
         ON CONFLICT (target, type, source_id) DO UPDATE SET target_id = excluded.target_id, status = excluded.status,
@@ -255,9 +254,11 @@ export class TargetsStore {
       putDeferred: db.prepare('INSERT OR IGNORE INTO target_deferred_members (target, group_source_id, member_source_id) VALUES (?, ?, ?)'),
       clearDeferredGroup: db.prepare('DELETE FROM target_deferred_members WHERE target = ? AND group_source_id = ?'),
       dropDeferred: db.prepare('DELETE FROM target_deferred_members WHERE target = ? AND group_source_id = ? AND member_source_id = ?'),
+      // The member may be a user or a nested group: naming both types lets each probe use the primary key.
       deferredReady: db.prepare(`SELECT d.group_source_id AS g, d.member_source_id AS m FROM target_deferred_members d
-        JOIN target_links l ON l.target = d.target AND l.source_id = d.member_source_id AND l.status = 'active'
-        WHERE d.target = ? ORDER BY d.group_source_id`),
+        WHERE d.target = ? AND EXISTS (SELECT 1 FROM target_links l WHERE l.target = d.target AND l.type IN ('user', 'group')
+          AND l.source_id = d.member_source_id AND l.status = 'active')
+        ORDER BY d.group_source_id`),
       deferredCount: db.prepare('SELECT count(*) AS n FROM target_deferred_members WHERE target = ?'),
       deferredOfGroup: db.prepare('SELECT member_source_id AS m FROM target_deferred_members WHERE target = ? AND group_source_id = ? ORDER BY member_source_id'),
       clearPendingRefs: db.prepare('DELETE FROM target_pending_references WHERE target = ? AND type = ? AND source_id = ?'),
@@ -309,9 +310,12 @@ export class TargetsStore {
     return row && rowToLink(row);
   }
 
-  /** A member source id may be a user or a nested group; users win if both exist. */
+  /**
+   * A member source id may be a user or a nested group; users win if both exist. Two primary-key lookups:
+   * a query on (target, source_id) alone cannot use the (target, type, source_id) key and scans every link.
+   */
   linkOfMember(target: string, sourceId: string): Link | undefined {
-    const row = this.s.linkAnyType.get(target, sourceId) as LinkRow | undefined;
+    const row = (this.s.link.get(target, 'user', sourceId) ?? this.s.link.get(target, 'group', sourceId)) as LinkRow | undefined;
     return row && rowToLink(row);
   }
 

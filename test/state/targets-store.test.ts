@@ -123,6 +123,30 @@ describe('targets store: staged operations', () => {
   });
 });
 
+describe('targets store: group members of either type', () => {
+  it('resolves a member source id to its user link, else its nested group link, and never to another target', () => {
+    const s = store();
+    s.putLink({ target: 'a', type: 'group', sourceId: 'x', targetId: 'G-x', status: 'active', written: {} });
+    s.putLink({ target: 'a', type: 'group', sourceId: 'g2', targetId: 'G2', status: 'active', written: {} });
+    s.putLink({ target: 'b', type: 'user', sourceId: 'g2', targetId: 'B-g2', status: 'active', written: {} });
+    expect(s.linkOfMember('a', 'x')?.targetId).toBe('G-x');
+    s.putLink({ target: 'a', type: 'user', sourceId: 'x', targetId: 'U-x', status: 'active', written: {} });
+    expect(s.linkOfMember('a', 'x')?.targetId).toBe('U-x');
+    expect(s.linkOfMember('a', 'g2')?.targetId).toBe('G2');
+    expect(s.linkOfMember('a', 'nobody')).toBeUndefined();
+  });
+
+  it('releases a deferred member linked as a nested group, once even when a user link shares its id', () => {
+    const s = store();
+    s.addDeferredMembers('a', 'g1', ['g2', 'x', 'u9']);
+    s.putLink({ target: 'a', type: 'group', sourceId: 'g2', targetId: 'G2', status: 'active', written: {} });
+    s.putLink({ target: 'a', type: 'group', sourceId: 'x', targetId: 'G-x', status: 'active', written: {} });
+    s.putLink({ target: 'a', type: 'user', sourceId: 'x', targetId: 'U-x', status: 'active', written: {} });
+    s.putLink({ target: 'a', type: 'user', sourceId: 'u9', targetId: 'U9', status: 'disabled', written: {} });
+    expect([...s.readyDeferredMembers('a')]).toEqual([['g1', ['g2', 'x']]]);
+  });
+});
+
 describe('targets store: deferred members', () => {
   it('releases a deferred member once its own link exists', () => {
     const s = store();
