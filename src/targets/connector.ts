@@ -125,3 +125,26 @@ export class TargetError extends Error {
     this.request = init.request;
   }
 }
+
+/**
+ * Runs bulk operations one by one, all at once: the connector's HTTP layer paces them. For connectors (or
+ * servers) without a batch endpoint. An unexpected exception becomes a 'transient' failure of that operation.
+ */
+export function bulkOneByOne(
+  connector: Pick<TargetConnector, 'name' | 'create' | 'update' | 'delete'>,
+  operations: BulkOperation[],
+): Promise<BulkResult[]> {
+  return Promise.all(
+    operations.map(async (op): Promise<BulkResult> => {
+      try {
+        if (op.op === 'create') return { ref: op.ref, ok: true, object: await connector.create(op.type, op.attributes) };
+        if (op.op === 'update') await connector.update(op.type, op.id, op.changes, op.desired);
+        else await connector.delete(op.type, op.id);
+        return { ref: op.ref, ok: true };
+      } catch (err) {
+        const error = err instanceof TargetError ? err : new TargetError({ kind: 'transient', target: connector.name, message: String(err), cause: err });
+        return { ref: op.ref, ok: false, error };
+      }
+    }),
+  );
+}

@@ -2,7 +2,7 @@
 // single-object reads used by provision-on-demand. Auth and faults are applied by the caller (index.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppRole } from './types.js';
-import { deltaPage, parseSelect, type DeltaResource, type PageTokenCodec, type RoundState, type SelectSpec } from './delta.js';
+import { DEFAULT_USER_DELTA_SELECT, deltaPage, parseSelect, type DeltaResource, type PageTokenCodec, type RoundState, type SelectSpec } from './delta.js';
 import { GROUP_PROPERTIES, USER_PROPERTIES, type GroupEntry, type Tenant, type UserEntry } from './tenant.js';
 import { preferences, queryOptions, sendGraphError, sendGraphJson, sendText, type RequestIds } from './wire.js';
 
@@ -38,18 +38,8 @@ function isDeltaSegment(segment: string): boolean {
   return /^(microsoft\.graph\.)?delta(\(\))?$/.test(segment);
 }
 
-const USER_GET_DEFAULT = [
-  'businessPhones',
-  'displayName',
-  'givenName',
-  'jobTitle',
-  'mail',
-  'mobilePhone',
-  'officeLocation',
-  'preferredLanguage',
-  'surname',
-  'userPrincipalName',
-];
+/** A plain GET returns the same default properties as delta without `$select`. */
+const USER_GET_DEFAULT: readonly string[] = DEFAULT_USER_DELTA_SELECT;
 const GROUP_GET_DEFAULT = ['deletedDateTime', 'classification', 'createdDateTime', 'description', 'displayName', 'groupTypes', 'mail', 'mailEnabled', 'mailNickname', 'securityEnabled'];
 const GROUP_READABLE = new Set([...GROUP_PROPERTIES, 'deletedDateTime', 'classification']);
 

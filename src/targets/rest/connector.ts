@@ -2,6 +2,7 @@
 // request (method, path template, body template) and answers are read with JSON pointers. Auth, pacing,
 // retries, dry run and error kinds come from the same HTTP layer as SCIM.
 import {
+  bulkOneByOne,
   TargetError,
   type AttributeChange,
   type BulkOperation,
@@ -238,19 +239,7 @@ export class RestConnector implements TargetConnector {
 
   /** No batch endpoint: every operation on its own, paced by the HTTP layer. */
   bulk(operations: BulkOperation[]): Promise<BulkResult[]> {
-    return Promise.all(
-      operations.map(async (op): Promise<BulkResult> => {
-        try {
-          if (op.op === 'create') return { ref: op.ref, ok: true, object: await this.create(op.type, op.attributes) };
-          if (op.op === 'update') await this.update(op.type, op.id, op.changes, op.desired);
-          else await this.delete(op.type, op.id);
-          return { ref: op.ref, ok: true };
-        } catch (err) {
-          const error = err instanceof TargetError ? err : new TargetError({ kind: 'transient', target: this.name, message: String(err), cause: err });
-          return { ref: op.ref, ok: false, error };
-        }
-      }),
-    );
+    return bulkOneByOne(this, operations);
   }
 
   async close(): Promise<void> {

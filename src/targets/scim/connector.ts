@@ -3,6 +3,7 @@
 // operation; pacing, retries, auth and dry run are the HTTP layer's job (../http.ts).
 import { randomUUID } from 'node:crypto';
 import {
+  bulkOneByOne,
   TargetError,
   type AttributeChange,
   type BulkOperation,
@@ -492,19 +493,7 @@ export class ScimConnector implements TargetConnector {
 
   /** Without /Bulk: every operation on its own, all at once; the HTTP layer's pacing decides when each leaves. */
   private oneByOne(operations: BulkOperation[]): Promise<BulkResult[]> {
-    return Promise.all(
-      operations.map(async (op): Promise<BulkResult> => {
-        try {
-          if (op.op === 'create') return { ref: op.ref, ok: true, object: await this.create(op.type, op.attributes) };
-          if (op.op === 'update') await this.update(op.type, op.id, op.changes, op.desired);
-          else await this.delete(op.type, op.id);
-          return { ref: op.ref, ok: true };
-        } catch (err) {
-          const error = err instanceof TargetError ? err : new TargetError({ kind: 'transient', target: this.name, message: String(err), cause: err });
-          return { ref: op.ref, ok: false, error };
-        }
-      }),
-    );
+    return bulkOneByOne(this, operations);
   }
 
   async close(): Promise<void> {
