@@ -5,6 +5,7 @@ import { EntraSyncError } from '../errors.js';
 import {
   compileExpression, explainExpression, ExpressionError, type EvaluateOptions, type EvaluationResult, type ExplainedNode,
 } from '../expressions/index.js';
+import { REDACTED } from '../engine/redaction.js';
 import { SEED_MAPPING_SETS } from '../expressions/seed-mappings.js';
 import { parseArgs } from './output.js';
 
@@ -25,7 +26,7 @@ options:
   --mappings <set>          evaluate a vendor guide's mapping set instead of one expression
   --explain                 print the evaluation tree with every sub-result
   --json                    print JSON (the result object, or the explanation tree)
-  --reveal                  print values produced through Redact() instead of [Redact]
+  --reveal                  print values produced through Redact() instead of [redacted]
 
 exit codes: 0 evaluated, 1 expression or input error, 2 usage error`;
 
@@ -90,12 +91,12 @@ function show(value: unknown): string {
 function showResult(result: EvaluationResult, reveal: boolean): string {
   if (result.flow === 'ignoreAttribute') return '(attribute not flowed: IgnoreFlowIfNullOrEmpty/IgnoreAttributeFlow)';
   if (result.flow === 'ignoreObject') return '(object skipped: IgnoreObjectFlow)';
-  if (result.redacted && !reveal) return '[Redact]';
+  if (result.redacted && !reveal) return REDACTED;
   return show(result.value);
 }
 
 function redactTree(node: ExplainedNode): ExplainedNode {
-  return { ...node, ...(node.status === 'value' && node.value !== null ? { value: '[Redact]' } : {}), children: node.children.map(redactTree) };
+  return { ...node, ...(node.status === 'value' && node.value !== null ? { value: REDACTED } : {}), children: node.children.map(redactTree) };
 }
 
 function renderTree(node: ExplainedNode, redacted: boolean, reveal: boolean): string[] {
@@ -105,7 +106,7 @@ function renderTree(node: ExplainedNode, redacted: boolean, reveal: boolean): st
     if (n.status === 'notEvaluated') return `${n.text}   (not evaluated)`;
     if (n.status === 'error') return `${n.text}   ✗ ${n.error}`;
     if (n.flow) return `${n.text}   → ${n.flow === 'ignoreAttribute' ? 'ignore attribute' : 'ignore object'}`;
-    const value = redacted && !reveal ? '[Redact]' : n.value === null ? 'null' : JSON.stringify(n.value);
+    const value = redacted && !reveal ? REDACTED : n.value === null ? 'null' : JSON.stringify(n.value);
     return `${n.text}   → ${value}`;
   };
   const walk = (n: ExplainedNode, prefix: string, childPrefix: string): void => {
@@ -150,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
         const hidden = e.redacted && !reveal;
         return {
           target: e.target || undefined,
-          result: e.result && hidden ? { ...e.result, value: '[Redact]' } : e.result,
+          result: e.result && hidden ? { ...e.result, value: REDACTED } : e.result,
           error: e.error && { code: e.error.code, message: e.error.message },
           tree: hidden ? redactTree(e.tree) : e.tree,
         };
@@ -181,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
       return { target: m.target, expression: m.expression, error: err };
     }
   });
-  const hide = (r: EvaluationResult): EvaluationResult => (r.redacted && !reveal ? { ...r, value: '[Redact]' } : r);
+  const hide = (r: EvaluationResult): EvaluationResult => (r.redacted && !reveal ? { ...r, value: REDACTED } : r);
   const failed = results.some((r) => r.error);
   if (options.json) {
     const out = set

@@ -22,7 +22,7 @@ export interface EvaluationResult {
   value: unknown;
   /** `ignoreAttribute`: drop the target attribute (nothing written or cleared); `ignoreObject`: skip the object. */
   flow: 'flow' | 'ignoreAttribute' | 'ignoreObject';
-  /** True when the expression uses Redact(): logs, plans and previews must show `[Redact]` instead of the value. */
+  /** True when the expression uses Redact(): logs, plans and previews must show `[redacted]` instead of the value. */
   redacted?: boolean;
 }
 

@@ -75,9 +75,9 @@ describe('entra-sync expr', () => {
     expect(err).toMatch(/^error EXPR_RUNTIME: CDate:/);
   });
 
-  it('shows [Redact] for redacted values unless --reveal', async () => {
+  it('shows [redacted] for redacted values unless --reveal', async () => {
     expect(await run(['--attr', 'p=secret', 'Redact([p])'])).toBe(0);
-    expect(out).toBe('[Redact]\n');
+    expect(out).toBe('[redacted]\n');
     out = '';
     expect(await run(['--attr', 'p=secret', '--reveal', 'Redact([p])'])).toBe(0);
     expect(out).toBe('secret\n');
@@ -85,7 +85,7 @@ describe('entra-sync expr', () => {
       out = '';
       expect(await run(['--attr', 'p=secret', ...flags, 'Redact(ToUpper([p]))'])).toBe(0);
       expect(out).not.toMatch(/secret|SECRET/);
-      expect(out).toContain('[Redact]');
+      expect(out).toContain('[redacted]');
     }
   });
 
