@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   scope: () => import('./scope.js'),
   status: () => import('./status.js'),
   sync: () => import('./sync.js'),
+  'test-connection': () => import('./test-connection.js'),
   validate: () => import('./validate.js'),
 };
 
