@@ -59,6 +59,16 @@ const migrations: Migration[] = [
         id TEXT PRIMARY KEY, value TEXT, display_name TEXT, is_enabled INTEGER NOT NULL) WITHOUT ROWID;`);
     },
   },
+  {
+    // Whether a delta round has listed the group yet. A group known only from an on-demand read (snapshot)
+    // and then seen by an incremental round was created after the stored delta link, so that round lists
+    // every member it has now (and nothing about members who came and went): its members are replaced,
+    // not merged. Groups already stored came from delta rounds.
+    version: 3,
+    up: (db) => {
+      db.exec('ALTER TABLE source_groups ADD COLUMN delta_seen INTEGER NOT NULL DEFAULT 1');
+    },
+  },
 ];
 
 export type DeltaKind = 'users' | 'groups';
@@ -111,7 +121,7 @@ export interface StagedAssignment {
 
 interface UserRow { id: string; attributes: string; removed: string | null; assigned: number; app_role_ids: string; seq: number }
 interface AppRoleRow { id: string; value: string | null; display_name: string | null; is_enabled: number }
-interface GroupRow { id: string; attributes: string; removed: string | null; assigned: number; seq: number }
+interface GroupRow { id: string; attributes: string; removed: string | null; assigned: number; seq: number; delta_seen: number }
 
 const BATCH = 500;
 
@@ -197,8 +207,10 @@ export class SourceStoreImpl implements SourceStore {
       upsertUser: db.prepare(`INSERT INTO source_users (id, upn, attributes, removed, seq) VALUES (?, ?, ?, ?, 0)
         ON CONFLICT(id) DO UPDATE SET upn = excluded.upn, attributes = excluded.attributes, removed = excluded.removed`),
       setUserRemoved: db.prepare('UPDATE source_users SET removed = ? WHERE id = ?'),
-      upsertGroup: db.prepare(`INSERT INTO source_groups (id, attributes, removed, seq) VALUES (?, ?, ?, 0)
-        ON CONFLICT(id) DO UPDATE SET attributes = excluded.attributes, removed = excluded.removed`),
+      upsertGroup: db.prepare(`INSERT INTO source_groups (id, attributes, removed, seq, delta_seen) VALUES (?, ?, ?, 0, ?)
+        ON CONFLICT(id) DO UPDATE SET attributes = excluded.attributes, removed = excluded.removed,
+          delta_seen = MAX(source_groups.delta_seen, excluded.delta_seen)`),
+      markGroupDeltaSeen: db.prepare('UPDATE source_groups SET delta_seen = 1 WHERE id = ? AND delta_seen = 0'),
       setGroupRemoved: db.prepare('UPDATE source_groups SET removed = ? WHERE id = ?'),
       addMember: db.prepare('INSERT OR IGNORE INTO source_memberships (group_id, member_id, member_type) VALUES (?, ?, ?)'),
       removeMember: db.prepare('DELETE FROM source_memberships WHERE group_id = ? AND member_id = ?'),
@@ -522,14 +534,18 @@ export class SourceStoreImpl implements SourceStore {
         const base = mode === 'incremental' && existing ? (JSON.parse(existing.attributes) as Record<string, unknown>) : {};
         const attributes = stableStringify({ ...base, ...patch, id: s.id });
         let changed = !existing || existing.attributes !== attributes || existing.removed !== null;
-        if (changed) this.stmt.upsertGroup.run(s.id, attributes, null);
-        if (mode === 'incremental') {
+        const fromDelta = mode === 'snapshot' ? 0 : 1;
+        if (changed) this.stmt.upsertGroup.run(s.id, attributes, null, fromDelta);
+        else if (fromDelta) this.stmt.markGroupDeltaSeen.run(s.id);
+        // An incremental round lists a group it has not listed before with all its current members.
+        if (mode === 'incremental' && existing?.delta_seen !== 0) {
           for (const m of this.stmt.stagedMembers.all(s.id)) {
             const r = m.removed ? this.stmt.removeMember.run(s.id, m.member_id) : this.stmt.addMember.run(s.id, m.member_id, m.member_type);
             if (r.changes > 0) changed = true;
           }
         } else {
-          // Full and snapshot reads list every member: the staged set replaces the stored one.
+          // Full and snapshot reads, and an incremental round's first sight of a group, list every member:
+          // the staged set replaces the stored one.
           const del = this.stmt.replaceMembersDelete.run({ p: s.id }).changes;
           const ins = this.stmt.replaceMembersInsert.run(s.id).changes;
           if (del + ins > 0) changed = true;

@@ -92,4 +92,27 @@ describe('source store: merging delta pages', () => {
     expect([...store.allUsers()]).toEqual(before);
     expect(store.deltaLink('users')?.link).toContain('FdhyunT');
   });
+
+  it('an incremental round that first lists a group known only from an on-demand read replaces its members', () => {
+    const store = newStore();
+    store.stageUsers([{ id: 'u1' }, { id: 'u2' }]);
+    store.stageGroups([{ id: 'gOld', displayName: 'Old', 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'u1' }] }]);
+    store.commit({ users: { mode: 'full', deltaLink: 'https://x/u' }, groups: { mode: 'full', deltaLink: 'https://x/g' } });
+    // provision --group of a group created since: read whole, with both members
+    store.stageGroups([{ id: 'gNew', displayName: 'New' }]);
+    store.stageGroupMembers('gNew', [{ id: 'u1', type: 'user' }, { id: 'u2', type: 'user' }]);
+    store.commit({ groups: { mode: 'snapshot' } });
+    // u2 leaves; delta's first sight of gNew lists only u1; gOld gains u2 as a change
+    store.stageGroups([
+      { id: 'gNew', displayName: 'New', 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'u1' }] },
+      { id: 'gOld', 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'u2' }] },
+    ]);
+    store.commit({ groups: { mode: 'incremental', deltaLink: 'https://x/g2' } });
+    expect(store.groupMembers('gNew').map((m) => m.id)).toEqual(['u1']);
+    expect(store.groupMembers('gOld').map((m) => m.id).sort()).toEqual(['u1', 'u2']);
+    // from now on gNew is merged like any other group
+    store.stageGroups([{ id: 'gNew', 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'u2' }] }]);
+    store.commit({ groups: { mode: 'incremental', deltaLink: 'https://x/g3' } });
+    expect(store.groupMembers('gNew').map((m) => m.id).sort()).toEqual(['u1', 'u2']);
+  });
 });
