@@ -88,15 +88,17 @@ class BearerAuth implements TargetAuthenticator {
   }
 
   async rejected(rejected: string | undefined): Promise<boolean> {
-    const current = await this.authorization();
     // Another request already switched credentials while this one was in flight.
-    if (rejected !== current) return true;
-    const inUse = this.useSecondary ? this.secondary : this.primary;
+    if (rejected !== (await this.authorization())) return true;
+    const rejectedSecondary = this.useSecondary;
+    const inUse = rejectedSecondary ? this.secondary : this.primary;
     if (await inUse.reload()) return true;
-    const other = this.useSecondary ? this.primary : this.secondary;
+    const other = rejectedSecondary ? this.primary : this.secondary;
     if (!other.configured) return false;
     await other.reload();
-    this.useSecondary = !this.useSecondary;
+    // Move to the token that was not rejected, never toggle: several requests rejected at once all land
+    // here, and toggling would send half of them back to the revoked token.
+    this.useSecondary = !rejectedSecondary;
     return (await this.authorization()) !== rejected;
   }
 

@@ -197,11 +197,8 @@ describe('Document360 guide, with entra-sync in place of Entra\'s provisioning s
     expect(byUpn('rotation.0@contoso.example')).toMatchObject({ name: expect.objectContaining({ familyName: 'Rotated' }) });
   });
 
-  // KNOWN BUG (src/targets/auth.ts BearerAuth.rejected, not fixed here): with several requests in flight when
-  // the primary is refused, each one toggles primary ⇄ secondary, so some end on the revoked primary, fail as
-  // unauthorized and quarantine the target. Expected to pass once a refusal switches *to* the other token
-  // (idempotently) instead of toggling; then drop `.fails`.
-  it.fails('Use the secondary token for safe rotation, with concurrent requests in flight when the primary is regenerated', async () => {
+  // Several requests refused at once must all move to the secondary token, none back to the revoked primary.
+  it('Use the secondary token for safe rotation, with concurrent requests in flight when the primary is regenerated', async () => {
     const own = [PRIMARY, SECONDARY];
     const sim = await startScimSimulator({ profile: 'document360', tokens: own });
     try {
