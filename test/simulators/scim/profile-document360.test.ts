@@ -20,6 +20,13 @@ describe('SCIM simulator: document360 profile', () => {
     expect(reader.body[D360]).toEqual({ isTeamAccount: false });
   });
 
+  it('refuses a string where isTeamAccount must be a Boolean, instead of reading it as a reader', async () => {
+    const r = await d('POST', '/Users', { schemas: [USER, D360], userName: 'stringly@x', [D360]: { isTeamAccount: 'True' } });
+    expect(r.status).toBe(400);
+    expect(r.body.scimType).toBe('invalidValue');
+    expect(sim.users().some((u) => u.userName === 'stringly@x')).toBe(false);
+  });
+
   it('needs the extension URN in schemas when the extension is sent', async () => {
     const r = await d('POST', '/Users', { schemas: [USER], userName: 'forgot@x', [D360]: { isTeamAccount: true } });
     expect(r.status).toBe(400);
