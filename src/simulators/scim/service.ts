@@ -214,7 +214,8 @@ export class ScimService {
     const profile = this.settings.profile;
     if (profile.defaultTeamAccount !== undefined) {
       const ext = isObject(resource[URN.document360]) ? (resource[URN.document360] as Obj) : {};
-      // A Boolean attribute: a string such as "True" is the client's bug, refused rather than read as false.
+      // A Boolean attribute (legacy "True"/"False" strings are already read as Booleans): anything else is
+      // the client's bug, refused rather than read as false.
       if (ext.isTeamAccount !== undefined && ext.isTeamAccount !== null && typeof ext.isTeamAccount !== 'boolean') {
         throw new ScimError(400, `${URN.document360}:isTeamAccount must be a JSON boolean, not ${JSON.stringify(ext.isTeamAccount)}`, 'invalidValue');
       }

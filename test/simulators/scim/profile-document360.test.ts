@@ -20,8 +20,8 @@ describe('SCIM simulator: document360 profile', () => {
     expect(reader.body[D360]).toEqual({ isTeamAccount: false });
   });
 
-  it('refuses a string where isTeamAccount must be a Boolean, instead of reading it as a reader', async () => {
-    const r = await d('POST', '/Users', { schemas: [USER, D360], userName: 'stringly@x', [D360]: { isTeamAccount: 'True' } });
+  it('refuses a value that is no Boolean (legacy "True"/"False" strings aside) instead of reading it as a reader', async () => {
+    const r = await d('POST', '/Users', { schemas: [USER, D360], userName: 'stringly@x', [D360]: { isTeamAccount: 'yes' } });
     expect(r.status).toBe(400);
     expect(r.body.scimType).toBe('invalidValue');
     expect(sim.users().some((u) => u.userName === 'stringly@x')).toBe(false);
