@@ -1,11 +1,15 @@
 // Executes planned operations against one target, journalled so a crash never loses or doubles one.
 //
 // Each operation is written to the journal as 'pending' BEFORE its first request leaves, and its result
-// (journal 'done'/'failed', the link, the failure record and the provisioning-log entry) is written in one
-// SQLite transaction when it comes back. `recoverInFlight` resolves whatever was pending when the process
+// (journal 'done'/'failed', the link, the failure record and the provisioning-log entry) is written
+// atomically when it comes back. Writes are group-committed: what the operations in flight queue during one
+// event-loop turn goes to SQLite in one transaction (one savepoint each), and an operation is sent only once
+// its journal entry is committed; a result not yet committed when the process stops is left 'pending', which
+// recovery resolves like any other. `recoverInFlight` resolves whatever was pending when the process
 // stopped by looking the object up on the target. What happens after an error follows the TargetError
 // taxonomy: conflict → look up and adopt; notFound → recreate or unlink; badRequest/transient → record a
 // failure with its next retry and go on; unauthorized → stop this target's cycle.
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import pLimit from 'p-limit';
 import { TargetError, type AttributeChange, type BulkOperation, type MatchCriterion, type ObjectType, type TargetAttributes, type TargetCapabilities, type TargetConnector, type TargetObject } from '../targets/connector.js';
 import type { SyncEvents } from './events.js';
@@ -14,6 +18,11 @@ import { ENTRA_RETRY_SCHEDULE_MS, type TargetsStore } from '../state/targets-sto
 import { isRedactedMarker, markerMatches, redactedPathsOf, scrubText, sealAttributes, sealOperation, shownValue, withoutMarkers } from './redaction.js';
 
 type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeMembers' }>;
+
+/** Results wait at most this long for a journal commit to ride along with before they are committed alone. */
+const RESULT_COMMIT_DELAY_MS = 20;
+/** … or until this many writes wait. */
+const RESULT_COMMIT_MAX = 1000;
 
 export interface ApplyPolicy {
   /** An update, enable or disable answered 404: create the object again from what we know, or forget the link. */
@@ -100,6 +109,12 @@ export function emptyCounts(): ApplyCounts {
   return { create: 0, adopt: 0, update: 0, enable: 0, disable: 0, delete: 0, addMembers: 0, removeMembers: 0, unlink: 0, skip: 0 };
 }
 
+/** A phase's journal entries: `entry` writes (ahead) and awaits one, `written` is the one already written, if any. */
+interface JournalWindow {
+  entry(op: PlannedOperation): Promise<string>;
+  written(op: PlannedOperation): Promise<string> | undefined;
+}
+
 interface Outcome {
   action: ProvisioningAction;
   count: keyof ApplyCounts;
@@ -132,6 +147,13 @@ class ApplyRun {
   /** Member source ids wanted in each group created by this batch (from its create or its pending addMembers). */
   private readonly wantedMembers = new Map<string, string[]>();
 
+  /** Writes waiting for the next group commit. */
+  private queued: { write: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private commitScheduled = false;
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** Results of this phase whose commit (and its event) is still to come. */
+  private recording: Promise<void>[] = [];
+
   constructor(private readonly ctx: ApplyContext) {
     this.policy = { ...DEFAULT_APPLY_POLICY, ...ctx.policy };
     this.now = ctx.now ?? (() => new Date());
@@ -158,8 +180,8 @@ class ApplyRun {
     await this.runPhase(phases[1]!);
     if (this.result.stopped) return;
     // Members deferred in earlier cycles whose user has been provisioned since.
-    for (const [groupSourceId, members] of this.ctx.store.readyDeferredMembers(this.ctx.target)) {
-      const link = this.ctx.store.link(this.ctx.target, 'group', groupSourceId);
+    for (const [groupSourceId, members] of this.store.readyDeferredMembers(this.ctx.target)) {
+      const link = this.store.link(this.ctx.target, 'group', groupSourceId);
       if (!link || link.status !== 'active') continue;
       const op: PlannedOperation = { kind: 'addMembers', type: 'group', sourceId: groupSourceId, displayName: displayNameOf(link), targetId: link.targetId, memberSourceIds: [] };
       mergeAdds(memberAdds, op, members);
@@ -173,6 +195,75 @@ class ApplyRun {
     await this.runPhase(memberOps);
     await this.runPhase(memberRemoves);
     await this.runPhase(phases[3]!);
+  }
+
+  /** The state store, once every queued write is committed: what this run reads includes what it wrote. */
+  private get store(): TargetsStore {
+    this.commitQueued();
+    return this.ctx.store;
+  }
+
+  /**
+   * Queues a write for the next group commit; settles once it is committed. `urgent` (a journal entry that an
+   * operation waits on before it may be sent) commits at the end of this event-loop turn; anything else rides
+   * along with the next commit, or goes after RESULT_COMMIT_DELAY_MS or once RESULT_COMMIT_MAX writes wait.
+   */
+  private commit(write: () => void, urgent: boolean): Promise<void> {
+    const settled = new Promise<void>((resolve, reject) => this.queued.push({ write, resolve, reject }));
+    if (urgent) {
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        // node:timers' functions, not the globals: a test's fake timers must not stall the writes.
+        setImmediate(() => { this.commitScheduled = false; this.commitQueued(); });
+      }
+    } else if (this.queued.length >= RESULT_COMMIT_MAX) {
+      this.commitQueued();
+    } else {
+      this.commitTimer ??= setTimeout(() => { this.commitTimer = undefined; this.commitQueued(); }, RESULT_COMMIT_DELAY_MS);
+    }
+    return settled;
+  }
+
+  /** Commits every queued write in one transaction; if that fails, each alone, so a bad write fails only its own operation. */
+  private commitQueued(): void {
+    if (this.commitTimer) { clearTimeout(this.commitTimer); this.commitTimer = undefined; }
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    const store = this.ctx.store;
+    try {
+      store.transaction(() => { for (const w of batch) w.write(); });
+    } catch {
+      for (const w of batch) {
+        try { store.transaction(w.write); w.resolve(); } catch (err) { w.reject(err); }
+      }
+      return;
+    }
+    for (const w of batch) w.resolve();
+  }
+
+  /**
+   * The journal entries of a phase, written ahead in groups: the operation about to start and the next ones,
+   * up to `concurrency` of them, in one commit. Each operation is sent only once its own entry is committed.
+   */
+  private journalWindow(ops: readonly PlannedOperation[]): JournalWindow {
+    const entries = new Map<PlannedOperation, Promise<string>>();
+    const size = Math.max(1, this.policy.concurrency);
+    let next = 0;
+    const entry = (op: PlannedOperation): Promise<string> => {
+      while (!entries.has(op) && next < ops.length) {
+        for (let n = 0; n < size && next < ops.length; next++) {
+          const ahead = ops[next]!;
+          if (ahead.kind === 'skip' || ahead.kind === 'unlink' || entries.has(ahead)) continue;
+          const now = this.now();
+          let id = '';
+          entries.set(ahead, this.commit(() => { id = this.ctx.store.journalBegin(this.ctx.target, this.ctx.runId, ahead, now); }, true).then(() => id));
+          n++;
+        }
+      }
+      return entries.get(op)!;
+    };
+    return { entry, written: (op) => entries.get(op) };
   }
 
   private async caps(): Promise<TargetCapabilities> {
@@ -192,25 +283,43 @@ class ApplyRun {
     const useBulk = caps.bulk.supported && caps.bulk.maxOperations > 1;
     const bulkQueue: { opId: string; op: PlannedOperation & { kind: 'create' | 'update' }; bulk: BulkOperation; steps: ProvisioningStep[] }[] = [];
     const limit = pLimit(Math.max(1, this.policy.concurrency));
+    const journal = this.journalWindow(ops);
     await Promise.all(ops.map((op) => limit(async () => {
-      if (this.result.stopped) return;
+      if (this.result.stopped) { this.discardJournalled(journal.written(op)); return; }
       if (op.kind === 'skip' || op.kind === 'unlink') { this.recordLocal(op); return; }
-      const opId = this.ctx.store.journalBegin(this.ctx.target, this.ctx.runId, op, this.now());
+      const opId = await journal.entry(op);
+      // The target refused our credentials while this entry was being written: it is not sent, so it goes.
+      if (this.result.stopped) { this.discardJournalled(journal.written(op)); return; }
       this.result.sent++;
       const started = Date.now();
+      let outcome: Outcome;
       try {
         if (useBulk && (op.kind === 'create' || op.kind === 'update')) {
           const queued = await this.prepareBulk(op);
           if (queued.kind === 'bulk') { bulkQueue.push({ opId, op, bulk: queued.bulk, steps: queued.steps }); return; }
-          this.succeed(opId, op, queued.outcome, started);
-          return;
+          outcome = queued.outcome;
+        } else {
+          outcome = await this.send(op);
         }
-        this.succeed(opId, op, await this.send(op), started);
       } catch (err) {
         await this.handleError(opId, op, err, started);
+        return;
       }
+      // Not awaited: the result rides along with a later commit, and the next operation starts now.
+      void this.succeed(opId, op, outcome, started);
     })));
     if (bulkQueue.length) await this.flushBulk(bulkQueue, caps);
+    this.commitQueued();
+    while (this.recording.length) {
+      const recording = this.recording;
+      this.recording = [];
+      await Promise.all(recording);
+    }
+  }
+
+  /** An operation journalled ahead that will not be sent after all (the cycle stopped): its entry is removed. */
+  private discardJournalled(entry: Promise<string> | undefined): void {
+    if (entry) this.recording.push(entry.then((id) => this.commit(() => this.ctx.store.journalDiscard(id), true)));
   }
 
   // ── sending one operation ─────────────────────────────────────────────────────────────────────
@@ -227,7 +336,7 @@ class ApplyRun {
       case 'enable': {
         const active = op.kind === 'enable';
         await c.setActive(op.targetId, active);
-        const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+        const link = this.store.link(this.ctx.target, op.type, op.sourceId);
         const written = link ? { ...link.written } : {};
         const before = link ? link.status === 'active' : !active;
         if ('active' in written) written.active = active;
@@ -332,7 +441,8 @@ class ApplyRun {
    * so they are not added twice) and what was removed (source ids, or target ids for foreign members).
    */
   private async exactMembersOnAdopt(op: PlannedOperation & { kind: 'create' }, groupTargetId: string): Promise<{ kept: string[]; removed: string[]; foreign: number }> {
-    const { store, target, connector } = this.ctx;
+    const { target, connector } = this.ctx;
+    const store = this.store;
     const wanted = new Set([...(op.members ?? []), ...(this.wantedMembers.get(op.sourceId) ?? [])]);
     const kept: string[] = [];
     const removeIds: string[] = [];
@@ -359,7 +469,7 @@ class ApplyRun {
   }
 
   private updatedOutcome(op: PlannedOperation & { kind: 'update' }): Outcome {
-    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    const link = this.store.link(this.ctx.target, op.type, op.sourceId);
     const written = applyChanges(link?.written ?? { ...op.desired }, op.changes);
     const activeChange = op.changes.find((c) => c.path === 'active');
     const status = activeChange ? (activeChange.after === false ? 'disabled' : 'active') : (link?.status ?? 'active');
@@ -372,7 +482,7 @@ class ApplyRun {
   }
 
   private deletedOutcome(op: PlannedOperation & { kind: 'delete' }): Outcome {
-    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    const link = this.store.link(this.ctx.target, op.type, op.sourceId);
     return {
       action: 'delete', count: 'delete', targetId: op.targetId, sentEvent: 'done',
       // The link stays, marked deleted, like Entra's connector data store: the history of what we managed.
@@ -383,7 +493,7 @@ class ApplyRun {
   }
 
   private async addMembers(op: MemberOperation): Promise<Outcome> {
-    const group = this.ctx.store.link(this.ctx.target, 'group', op.sourceId);
+    const group = this.store.link(this.ctx.target, 'group', op.sourceId);
     if (!group || group.status !== 'active') {
       throw new TargetError({ kind: 'badRequest', message: `group ${op.sourceId} is not provisioned on the target yet; its members will be added once it is`, target: this.ctx.target });
     }
@@ -392,15 +502,16 @@ class ApplyRun {
     const deferred: string[] = [];
     for (const memberSourceId of new Set(op.memberSourceIds)) {
       if (already.has(memberSourceId)) continue;
-      const member = this.ctx.store.linkOfMember(this.ctx.target, memberSourceId);
+      const member = this.store.linkOfMember(this.ctx.target, memberSourceId);
       if (member && member.status === 'active') toAdd.push({ sourceId: memberSourceId, targetId: member.targetId });
       else deferred.push(memberSourceId);
     }
     if (toAdd.length) await this.ctx.connector.addMembers(group.targetId, toAdd.map((m) => m.targetId));
     const added = toAdd.map((m) => m.sourceId);
-    this.ctx.store.transaction(() => {
-      if (added.length) this.ctx.store.dropDeferredMembers(this.ctx.target, op.sourceId, added);
-      if (deferred.length) this.ctx.store.addDeferredMembers(this.ctx.target, op.sourceId, deferred);
+    const store = this.store;
+    store.transaction(() => {
+      if (added.length) store.dropDeferredMembers(this.ctx.target, op.sourceId, added);
+      if (deferred.length) store.addDeferredMembers(this.ctx.target, op.sourceId, deferred);
     });
     if (deferred.length) {
       this.result.deferredMembers += deferred.length;
@@ -416,21 +527,21 @@ class ApplyRun {
   }
 
   private async removeMembers(op: MemberOperation): Promise<Outcome> {
-    const group = this.ctx.store.link(this.ctx.target, 'group', op.sourceId);
+    const group = this.store.link(this.ctx.target, 'group', op.sourceId);
     if (!group || group.status !== 'active') {
       return { action: 'members', count: 'removeMembers', targetId: null, sentEvent: 'done', modified: [], steps: [step('action', 'skipped', 'group is not on the target')] };
     }
     const removing = new Set(op.memberSourceIds);
     const targetIds = new Set<string>();
     for (const memberSourceId of removing) {
-      const member = this.ctx.store.linkOfMember(this.ctx.target, memberSourceId);
+      const member = this.store.linkOfMember(this.ctx.target, memberSourceId);
       if (member && member.status !== 'deleted') targetIds.add(member.targetId);
     }
     // Exact membership: members someone else put on the target have no link, only a target id.
     const foreign = op.memberTargetIds ?? [];
     for (const id of foreign) targetIds.add(id);
     if (targetIds.size) await this.ctx.connector.removeMembers(group.targetId, [...targetIds]);
-    this.ctx.store.dropDeferredMembers(this.ctx.target, op.sourceId, [...removing]);
+    this.store.dropDeferredMembers(this.ctx.target, op.sourceId, [...removing]);
     return {
       action: 'members', count: 'removeMembers', targetId: group.targetId, sentEvent: 'done',
       link: { ...group, members: (group.members ?? []).filter((m) => !removing.has(m)) },
@@ -475,15 +586,15 @@ class ApplyRun {
         try {
           if (!r) throw new TargetError({ kind: 'transient', message: 'the bulk response had no result for this operation', target: this.ctx.target });
           if (!r.ok) throw r.error;
-          if (b.op.kind === 'update') { this.succeed(b.opId, b.op, this.updatedOutcome(b.op), started); continue; }
+          if (b.op.kind === 'update') { void this.succeed(b.opId, b.op, this.updatedOutcome(b.op), started); continue; }
           const id = r.object?.id ?? (await this.findAfterConflict(b.op))?.found.id;
           if (!id) throw new TargetError({ kind: 'transient', message: 'the bulk create returned no id and the object cannot be found', target: this.ctx.target });
-          this.succeed(b.opId, b.op, this.createdOutcome(b.op, id, b.steps[0] ?? this.matchDetails(b.op.match, null)), started);
+          void this.succeed(b.opId, b.op, this.createdOutcome(b.op, id, b.steps[0] ?? this.matchDetails(b.op.match, null)), started);
         } catch (err) {
           if (b.op.kind === 'create' && err instanceof TargetError && err.kind === 'conflict') {
             try {
               const again = await this.findAfterConflict(b.op);
-              if (again) { this.succeed(b.opId, b.op, await this.adopt(b.op, again), started); continue; }
+              if (again) { void this.succeed(b.opId, b.op, await this.adopt(b.op, again), started); continue; }
             } catch (inner) { await this.handleError(b.opId, b.op, inner, started); continue; }
           }
           await this.handleError(b.opId, b.op, err, started);
@@ -494,42 +605,51 @@ class ApplyRun {
 
   // ── results ───────────────────────────────────────────────────────────────────────────────────
 
-  /** Journal, link, failure and log for one successful operation, in one transaction. */
-  private succeed(opId: string, op: PlannedOperation, outcome: Outcome, started: number): void {
+  /**
+   * Journal, link, failure and log for one successful operation, atomically, in a group commit. Counts and
+   * the 'operation:sent' event follow the commit; a write that fails is handled like a failed request.
+   */
+  private succeed(opId: string, op: PlannedOperation, outcome: Outcome, started: number): Promise<void> {
     const { store, target } = this.ctx;
     const now = this.now();
-    store.transaction(() => {
+    // The match index follows the target at once: a later create with the same value must not miss this one.
+    const index = this.matchIndexes.get(op.type);
+    if (index && outcome.sentEvent === 'created' && outcome.link) index.created(outcome.link.written);
+    if (index && outcome.action === 'delete' && outcome.targetId) index.deleted(outcome.targetId);
+    const recorded = this.commit(() => {
       store.journalFinish(opId, 'done', { targetId: outcome.targetId, action: outcome.action }, now);
       if (outcome.link === null) store.deleteLink(target, op.type, op.sourceId);
       // Redacted values are written to the link as hash markers only: the next plan compares hashes.
       else if (outcome.link) store.putLink({ ...outcome.link, written: sealAttributes(outcome.link.written, redactedPathsOf(op), op.sourceId), updatedAt: now.toISOString() });
       store.clearFailure(target, op.type, op.sourceId);
       store.log(this.entry(op, outcome.action, 'success', outcome.targetId, outcome.steps, outcome.modified, now));
-    });
-    this.result.counts[outcome.count]++;
-    const index = this.matchIndexes.get(op.type);
-    if (index && outcome.sentEvent === 'created' && outcome.link) index.created(outcome.link.written);
-    if (index && outcome.action === 'delete' && outcome.targetId) index.deleted(outcome.targetId);
-    this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: sealOperation(op), outcome: outcome.sentEvent, durationMs: Date.now() - started });
+    }, false).then(() => {
+      this.result.counts[outcome.count]++;
+      this.ctx.events?.emit('operation:sent', { target, runId: this.ctx.runId, operation: sealOperation(op), outcome: outcome.sentEvent, durationMs: Date.now() - started });
+    }, (err: unknown) => this.handleError(opId, op, err, started));
+    this.recording.push(recorded);
+    return recorded;
   }
 
   private async handleError(opId: string, op: PlannedOperation, err: unknown, started: number): Promise<void> {
     const error = asTargetError(err, this.ctx.target);
     if (error.kind === 'notFound' && (op.kind === 'update' || op.kind === 'enable' || op.kind === 'disable')) {
+      let gone: Outcome;
       try {
-        this.succeed(opId, op, await this.objectGone(op), started);
-        return;
+        gone = await this.objectGone(op);
       } catch (again) {
         this.fail(opId, op, asTargetError(again, this.ctx.target));
         return;
       }
+      await this.succeed(opId, op, gone, started);
+      return;
     }
     this.fail(opId, op, error);
   }
 
   /** The object we linked was removed on the target by someone else. */
   private async objectGone(op: PlannedOperation & { kind: 'update' | 'enable' | 'disable' }): Promise<Outcome> {
-    const link = this.ctx.store.link(this.ctx.target, op.type, op.sourceId);
+    const link = this.store.link(this.ctx.target, op.type, op.sourceId);
     if (op.kind === 'disable') {
       // Disabling something that no longer exists: nothing to do but remember it is gone.
       return { action: 'disable', count: 'disable', targetId: op.targetId, sentEvent: 'done', link: link ? { ...link, status: 'deleted' } : undefined, modified: [], steps: [step('action', 'skipped', 'object no longer exists on the target')] };
@@ -549,7 +669,8 @@ class ApplyRun {
   }
 
   private fail(opId: string, op: PlannedOperation, raw: TargetError): void {
-    const { store, target } = this.ctx;
+    const { target } = this.ctx;
+    const store = this.store;
     // A target that echoes a redacted value in its error message must not get it into our log or state.
     const error = redactedPathsOf(op).size === 0 ? raw : new TargetError({
       kind: raw.kind, message: scrubText(raw.message, op), target: raw.target, cause: raw,
@@ -586,7 +707,8 @@ class ApplyRun {
 
   /** Skip and unlink need no request: they are logged (and an unlink forgets the link) without a journal entry. */
   private recordLocal(op: PlannedOperation & { kind: 'skip' | 'unlink' }): void {
-    const { store, target } = this.ctx;
+    const { target } = this.ctx;
+    const store = this.store;
     const now = this.now();
     store.transaction(() => {
       if (op.kind === 'unlink') store.deleteLink(target, op.type, op.sourceId);

@@ -572,33 +572,36 @@ class TargetRun {
       const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
       const steps = new Map<string, ProvisioningStep[]>();
       batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
-      for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
-        const desired = this.desired(type, sourceId, ctx);
-        if (!how.planned.has(sourceId)) { if (type === 'user') this.examined.users++; else this.examined.groups++; }
-        how.planned.add(sourceId);
-        if (!desired) {
-          if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
-          continue;
+      // One transaction per batch for the per-object writes (unstage, failures, pending references).
+      store.transaction(() => {
+        for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
+          const desired = this.desired(type, sourceId, ctx);
+          if (!how.planned.has(sourceId)) { if (type === 'user') this.examined.users++; else this.examined.groups++; }
+          how.planned.add(sourceId);
+          if (!desired) {
+            if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
+            continue;
+          }
+          const id = desired.sourceId; // `sourceId` may be a UPN on demand
+          if (type === 'user' && !this.dryRun) this.rememberPendingReferences(desired, pendingHolders);
+          const link = store.link(this.target, type, id);
+          const ops = planObject(desired, link, compiled.options);
+          if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
+          this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
+          if (ops.length === 0) {
+            this.counts.unchanged++;
+            // A due retry with nothing left to do (e.g. resolved by recovery) is settled.
+            if (!this.dryRun && retries.has(id)) store.clearFailure(this.target, type, id);
+            continue;
+          }
+          const objectSteps = describeSteps(desired, link, retries.has(id), how.note);
+          for (const op of ops) {
+            if (isDestructive(op)) { batch.destructive.push(op); this.heldStepMap.set(`${op.type}:${op.sourceId}`, objectSteps); }
+            else batch.operations.push(op);
+          }
+          steps.set(`${type}:${id}`, objectSteps);
         }
-        const id = desired.sourceId; // `sourceId` may be a UPN on demand
-        if (type === 'user' && !this.dryRun) this.rememberPendingReferences(desired, pendingHolders);
-        const link = store.link(this.target, type, id);
-        const ops = planObject(desired, link, compiled.options);
-        if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
-        this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
-        if (ops.length === 0) {
-          this.counts.unchanged++;
-          // A due retry with nothing left to do (e.g. resolved by recovery) is settled.
-          if (!this.dryRun && retries.has(id)) store.clearFailure(this.target, type, id);
-          continue;
-        }
-        const objectSteps = describeSteps(desired, link, retries.has(id), how.note);
-        for (const op of ops) {
-          if (isDestructive(op)) { batch.destructive.push(op); this.heldStepMap.set(`${op.type}:${op.sourceId}`, objectSteps); }
-          else batch.operations.push(op);
-        }
-        steps.set(`${type}:${id}`, objectSteps);
-      }
+      });
       yield batch;
     }
   }

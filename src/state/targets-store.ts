@@ -211,6 +211,7 @@ export const ENTRA_RETRY_SCHEDULE_MS: readonly number[] = [6 * HOUR, 12 * HOUR, 
 export class TargetsStore {
   readonly db: Db;
   private readonly s;
+  private journalSeq = 0;
 
   constructor(db: Db) {
     this.db = db;
@@ -234,6 +235,7 @@ export class TargetsStore {
       journalBegin: db.prepare(`INSERT INTO target_journal (id, target, run_id, type, source_id, kind, operation, state, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`),
       journalFinish: db.prepare('UPDATE target_journal SET state = ?, result = ?, finished_at = ? WHERE id = ?'),
+      journalDiscard: db.prepare("DELETE FROM target_journal WHERE id = ? AND state = 'pending'"),
       journalPending: db.prepare("SELECT * FROM target_journal WHERE target = ? AND state = 'pending' ORDER BY created_at, rowid"),
       journalGet: db.prepare('SELECT * FROM target_journal WHERE id = ?'),
       journalPrune: db.prepare("DELETE FROM target_journal WHERE target = ? AND state != 'pending'"),
@@ -298,6 +300,16 @@ export class TargetsStore {
     return this.db.transaction(fn)();
   }
 
+  /**
+   * A few statements that belong together, for the hot per-object writes: inside a caller's transaction
+   * they simply join it (a savepoint per link write costs more than the write; a failure still rolls back
+   * the caller's whole transaction), alone they get their own.
+   */
+  private atomically(fn: () => void): void {
+    if (this.db.inTransaction) fn();
+    else this.transaction(fn);
+  }
+
   // ── links ────────────────────────────────────────────────────────────────────────────────────────
 
   link(target: string, type: ObjectType, sourceId: string): Link | undefined {
@@ -322,7 +334,7 @@ export class TargetsStore {
   /** Writes a link; `hash` is computed from `written`. Every link write moves the target's links version. */
   putLink(link: Omit<Link, 'hash' | 'updatedAt'> & { updatedAt?: string }): Link {
     const full: Link = { ...link, hash: attributesHash(link.written), updatedAt: link.updatedAt ?? new Date().toISOString() };
-    this.transaction(() => {
+    this.atomically(() => {
       this.ensureTarget(link.target);
       this.s.putLink.run({
         target: full.target, type: full.type, sourceId: full.sourceId, targetId: full.targetId, status: full.status,
@@ -335,7 +347,7 @@ export class TargetsStore {
   }
 
   deleteLink(target: string, type: ObjectType, sourceId: string): void {
-    this.transaction(() => {
+    this.atomically(() => {
       this.ensureTarget(target);
       if (this.s.deleteLink.run(target, type, sourceId).changes > 0) this.s.bumpLinks.run(target);
     });
@@ -393,13 +405,20 @@ export class TargetsStore {
 
   /** Records an operation as pending BEFORE it is sent; returns its operation id. */
   journalBegin(target: string, runId: string, operation: PlannedOperation, now = new Date()): string {
-    const id = randomUUID();
+    // Ids that grow with time: each new entry lands at the end of the primary-key index instead of on a
+    // random page of it (a random UUID made every journal write dirty one more index page).
+    const id = `${Date.now().toString(36).padStart(9, '0')}-${(this.journalSeq++ % 1_679_616).toString(36).padStart(4, '0')}-${randomUUID().slice(0, 8)}`;
     this.s.journalBegin.run(id, target, runId, operation.type, operation.sourceId, operation.kind, JSON.stringify(sealOperation(operation)), now.toISOString());
     return id;
   }
 
   journalFinish(id: string, state: Exclude<JournalState, 'pending'>, result: unknown, now = new Date()): void {
     this.s.journalFinish.run(state, JSON.stringify(result ?? null), now.toISOString(), id);
+  }
+
+  /** Forgets a pending entry whose operation was never sent (journalled ahead, then the cycle stopped). */
+  journalDiscard(id: string): void {
+    this.s.journalDiscard.run(id);
   }
 
   journalEntry(id: string): JournalEntry | undefined {
