@@ -81,7 +81,8 @@ function printCycle(label: string, report: SyncReport, wallMs: number, createdUs
   console.log(`  target requests      ${fmt(s.requests)}`);
   console.log(`  operations           create ${fmt(c.create)}, update ${fmt(c.update)}, disable ${fmt(c.disable)}, add members ${fmt(c.addMembers)}, remove members ${fmt(c.removeMembers)}; failed ${s.failed}, unchanged ${fmt(c.unchanged)}`);
   if (createdUsers) console.log(`  target requests per created user  ${(s.requests / createdUsers()).toFixed(3)} (all target requests, groups and memberships included, ÷ ${fmt(createdUsers())} users created)`);
-  console.log(`  peak RSS (so far)    ${peakRssMb().toFixed(0)} MB`);
+  const mem = process.memoryUsage();
+  console.log(`  peak RSS (so far)    ${peakRssMb().toFixed(0)} MB (now: RSS ${(mem.rss / 1048576).toFixed(0)} MB, JS heap used ${(mem.heapUsed / 1048576).toFixed(0)} MB)`);
   return s;
 }
 
@@ -160,6 +161,8 @@ targets:
       const perChangeMet = BULK ? onePercent.requests <= reaching : onePercent.requests === reaching;
       console.log(`  ${fmt(reaching)} of the ${fmt(changed)} changed users are provisioned: ${fmt(onePercent.requests)} target requests for ${fmt(reaching)} changes → goal of ${BULK ? 'at most ' : ''}one request per change ${perChangeMet ? 'met' : 'NOT met'}`);
 
+      // The syncing process's peak, before the baseline's own resources and client share this process.
+      const syncPeakMb = peakRssMb();
       // The baseline sends what the initial sync created for each user, as a SCIM resource.
       const resources: object[] = [];
       for (let after = ''; ;) {
@@ -179,7 +182,7 @@ targets:
       console.log(`  ${fmt(resources.length)} POST /Users at concurrency ${CONCURRENCY}: ${(baselineMs / 1000).toFixed(2)} s`);
       const ratio = initialWall / baselineMs;
       console.log(`  initial sync ÷ baseline = ${ratio.toFixed(2)}× → goal ≤ 1.2× ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
-      console.log(`peak RSS of the syncing process: ${peakRssMb().toFixed(0)} MB → goal ≤ 300 MB ${peakRssMb() <= 300 ? 'met' : 'NOT met'}`);
+      console.log(`peak RSS of the syncing process over the three cycles: ${syncPeakMb.toFixed(0)} MB → goal ≤ 300 MB ${syncPeakMb <= 300 ? 'met' : 'NOT met'} (with the baseline run in the same process afterwards: ${peakRssMb().toFixed(0)} MB)`);
     } finally {
       await runtime.close();
     }
