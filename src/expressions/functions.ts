@@ -54,6 +54,20 @@ function intervalOf(site: CallSite): (a: Attributes, o: EvaluateOptions) => Date
 }
 
 /** A culture argument: empty means invariant; a literal is checked when compiling. */
+/** ToLower / ToUpper: the text, with the culture of the optional second argument. */
+function caseTransform(name: string, convert: (s: string, culture: string | undefined) => string): FunctionSpec {
+  return define({
+    name, args: [1, 2],
+    compile: (site) => {
+      const culture = cultureOf(site, 1);
+      return (a, o) => {
+        const s = site.text(0, a, o);
+        return s === null ? null : convert(s, culture(a, o));
+      };
+    },
+  });
+}
+
 function cultureOf(site: CallSite, i: number): (a: Attributes, o: EvaluateOptions) => string | undefined {
   const check = (text: string): string | undefined => {
     try {
@@ -653,30 +667,8 @@ const LIBRARY: FunctionSpec[] = [
     checkArity: (n) => (n % 2 === 0 ? undefined : `keys and values must come in pairs after the source and default (got ${n} arguments)`),
     compile: compileSwitch,
   }),
-  define({
-    name: 'ToLower', args: [1, 2],
-    compile: (site) => {
-      const culture = cultureOf(site, 1);
-      return (a, o) => {
-        const s = site.text(0, a, o);
-        if (s === null) return null;
-        const c = culture(a, o);
-        return c ? s.toLocaleLowerCase(c) : s.toLowerCase();
-      };
-    },
-  }),
-  define({
-    name: 'ToUpper', args: [1, 2],
-    compile: (site) => {
-      const culture = cultureOf(site, 1);
-      return (a, o) => {
-        const s = site.text(0, a, o);
-        if (s === null) return null;
-        const c = culture(a, o);
-        return c ? s.toLocaleUpperCase(c) : s.toUpperCase();
-      };
-    },
-  }),
+  caseTransform('ToLower', (s, c) => (c ? s.toLocaleLowerCase(c) : s.toLowerCase())),
+  caseTransform('ToUpper', (s, c) => (c ? s.toLocaleUpperCase(c) : s.toUpperCase())),
   textTransform('Trim', (s) => s.trim()),
   define({
     name: 'Word', args: [3, 3],

@@ -33,17 +33,7 @@ export const DEFAULT_USER_DELTA_SELECT = [
 ] as const;
 
 /** Without `$select` group delta returns the group's default properties and `members@delta`. */
-export const DEFAULT_GROUP_DELTA_SELECT = [
-  'displayName',
-  'description',
-  'mailNickname',
-  'mail',
-  'mailEnabled',
-  'securityEnabled',
-  'groupTypes',
-  'createdDateTime',
-  'members',
-] as const;
+export const DEFAULT_GROUP_DELTA_SELECT: readonly string[] = [...GROUP_PROPERTIES].filter((name) => name !== 'id');
 
 /** The state of a round, carried inside its tokens. Short keys keep the URLs short. */
 export interface RoundState {
