@@ -41,7 +41,8 @@ function userAttributes(i: number): Record<string, unknown> {
   };
 }
 
-async function rawLoop(baseUrl: string): Promise<{ ms: number; requests: number; failed: number }> {
+/** `concurrency` workers POSTing user i = 0, 1, 2 … with `post`, which answers the HTTP status. */
+async function postLoop(post: (i: number) => Promise<number>): Promise<{ ms: number; requests: number; failed: number }> {
   let next = 0;
   let failed = 0;
   const start = performance.now();
@@ -49,43 +50,35 @@ async function rawLoop(baseUrl: string): Promise<{ ms: number; requests: number;
     for (;;) {
       const i = next++;
       if (i >= users) return;
-      const res = await fetch(`${baseUrl}/Users`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-        body: JSON.stringify(userResource(i)),
-      });
-      await res.arrayBuffer();
-      if (res.status !== 201) failed++;
+      if ((await post(i)) !== 201) failed++;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { ms: performance.now() - start, requests: users, failed };
 }
 
+const POST_HEADERS = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
+
+function rawLoop(baseUrl: string): Promise<{ ms: number; requests: number; failed: number }> {
+  return postLoop(async (i) => {
+    const res = await fetch(`${baseUrl}/Users`, { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(userResource(i)) });
+    await res.arrayBuffer();
+    return res.status;
+  });
+}
+
 /** The same raw loop on undici.request, the client the connector uses: isolates the connector's own overhead. */
 async function rawUndiciLoop(baseUrl: string): Promise<{ ms: number; requests: number; failed: number }> {
   const dispatcher = new Agent({ connections: concurrency });
-  let next = 0;
-  let failed = 0;
-  const start = performance.now();
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= users) return;
-      const res = await request(`${baseUrl}/Users`, {
-        method: 'POST',
-        dispatcher,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-        body: JSON.stringify(userResource(i)),
-      });
+  try {
+    return await postLoop(async (i) => {
+      const res = await request(`${baseUrl}/Users`, { method: 'POST', dispatcher, headers: POST_HEADERS, body: JSON.stringify(userResource(i)) });
       await res.body.arrayBuffer();
-      if (res.statusCode !== 201) failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const ms = performance.now() - start;
-  await dispatcher.close();
-  return { ms, requests: users, failed };
+      return res.statusCode;
+    });
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 async function throughConnector(baseUrl: string, bulk: boolean): Promise<{ ms: number; requests: number; failed: number }> {
