@@ -6,6 +6,8 @@
 //   npm run bench:sync                              (full size)
 //   node dist/bench/sync.js --users 10000           (groups default to users/50)
 //   node dist/bench/sync.js --users 10000 --bulk    (the SCIM simulator advertises /Bulk; the baseline stays plain POSTs)
+//   node dist/bench/sync.js --target-latency-ms 20  (the SCIM simulator answers every request 20 ms late, in the
+//                                                    sync and in the baseline alike: a target that costs what a real one does)
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,10 +23,10 @@ import { spawnScimSimulator, type ScimSimulatorProcess } from '../src/simulators
 interface SimInfo { graphBaseUrl: string; authorityHost: string; caPem: string; tenantId: string; clientId: string; clientSecret: string; servicePrincipalId: string; generateMs: number }
 type Reply = { type: 'ready'; info: SimInfo } | { type: 'changed'; users: number };
 
-function arg(name: string, fallback: number): number {
+function arg(name: string, fallback: number, min = 1): number {
   const i = process.argv.indexOf(`--${name}`);
   const value = i === -1 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  if (!Number.isFinite(value) || value < min) throw new Error(`--${name} needs a number ≥ ${min}`);
   return value;
 }
 
@@ -33,6 +35,8 @@ const GROUPS = arg('groups', Math.max(1, Math.round(USERS / 50)));
 const MEMBERS = arg('members', 50);
 const CONCURRENCY = arg('concurrency', 16);
 const BULK = process.argv.includes('--bulk');
+const LATENCY_MS = arg('target-latency-ms', 0, 0);
+const SCIM_FAULTS = LATENCY_MS > 0 ? { faults: { latencyMs: LATENCY_MS } } : {};
 
 /** Child side: the Graph tenant simulator, driven by the parent over IPC. */
 async function graphChild(): Promise<void> {
@@ -69,6 +73,24 @@ function ask<T extends Reply['type']>(child: ChildProcess, message: object | nul
 }
 
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+/** CPU seconds (user + system) a process has used so far: this one, or a child by pid (Linux /proc). */
+function cpuSeconds(pid?: number): number {
+  if (pid === undefined) { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }
+  try {
+    // Fields 14 and 15 (utime, stime) in clock ticks, after the command name in parentheses.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU used by each process between two points: where the 2 cores went during a phase. */
+function cpuMeter(pids: Record<string, number | undefined>): () => string {
+  const start = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  return () => Object.entries(pids).map(([name, pid]) => `${name} ${(cpuSeconds(pid) - start[name]!).toFixed(1)} s`).join(', ');
+}
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 function printCycle(label: string, report: SyncReport, wallMs: number, createdUsers?: () => number): CycleSummary {
@@ -87,11 +109,12 @@ function printCycle(label: string, report: SyncReport, wallMs: number, createdUs
 }
 
 /** The baseline: the same user resources POSTed straight to a fresh simulator, CONCURRENCY at a time. */
-async function rawPostBaseline(resources: object[]): Promise<number> {
-  const sim = await spawnScimSimulator({ profile: 'docuware', logRequests: false }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
+async function rawPostBaseline(resources: object[]): Promise<{ ms: number; cpu: string }> {
+  const sim = await spawnScimSimulator({ profile: 'docuware', logRequests: false, ...SCIM_FAULTS }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
   const dispatcher = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
   try {
     const limit = pLimit(CONCURRENCY);
+    const cpu = cpuMeter({ client: undefined, 'SCIM simulator': sim.pid });
     const started = Date.now();
     await Promise.all(resources.map((body) => limit(async () => {
       const res = await request(`${sim.baseUrl}/Users`, {
@@ -101,7 +124,7 @@ async function rawPostBaseline(resources: object[]): Promise<number> {
       await res.body.dump();
       if (res.statusCode !== 201) throw new Error(`baseline POST answered ${res.statusCode}`);
     })));
-    return Date.now() - started;
+    return { ms: Date.now() - started, cpu: cpu() };
   } finally {
     await dispatcher.close();
     await sim.stop();
@@ -109,14 +132,14 @@ async function rawPostBaseline(resources: object[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}, target latency ${LATENCY_MS} ms per request; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const graph = fork(fileURLToPath(import.meta.url), ['--graph-child', ...process.argv.slice(2)], { stdio: 'inherit' });
   let scim: ScimSimulatorProcess | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-bench-sync-'));
   try {
     const { info } = await ask(graph, null, 'ready');
     console.log(`  (tenant generated in ${(info.generateMs / 1000).toFixed(1)} s in the simulator's process)`);
-    scim = await spawnScimSimulator({ profile: 'docuware', logRequests: false, ...(BULK ? { bulk: { enabled: true } } : {}) }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
+    scim = await spawnScimSimulator({ profile: 'docuware', logRequests: false, ...SCIM_FAULTS, ...(BULK ? { bulk: { enabled: true } } : {}) }, fileURLToPath(new URL('../src/simulators/scim/serve.js', import.meta.url)));
     fs.writeFileSync(path.join(dir, 'ca.pem'), info.caPem);
     const configFile = path.join(dir, 'entra-sync.yaml');
     fs.writeFileSync(configFile, `source:
@@ -143,10 +166,13 @@ targets:
     const config = await loadConfig(configFile, { env: { BENCH_SECRET: info.clientSecret } });
     const runtime = openRuntime(config);
     try {
+      const pids = { 'syncing process': undefined, 'Graph simulator': graph.pid, 'SCIM simulator': scim.pid };
+      const cpu = cpuMeter(pids);
       let t = Date.now();
       const initialReport = await runtime.sync();
       const initialWall = Date.now() - t;
       printCycle('initial sync', initialReport, initialWall, () => runtime.targets.linkedCount('docuware', 'user'));
+      console.log(`  CPU used             ${cpu()} (${os.cpus().length} cores × ${(initialWall / 1000).toFixed(1)} s available)`);
 
       t = Date.now();
       const noop = printCycle('no-op incremental cycle', await runtime.sync(), Date.now() - t);
@@ -177,9 +203,10 @@ targets:
           });
         }
       }
-      const baselineMs = await rawPostBaseline(resources);
+      const { ms: baselineMs, cpu: baselineCpu } = await rawPostBaseline(resources);
       console.log('raw-POST baseline');
       console.log(`  ${fmt(resources.length)} POST /Users at concurrency ${CONCURRENCY}: ${(baselineMs / 1000).toFixed(2)} s`);
+      console.log(`  CPU used             ${baselineCpu}`);
       const ratio = initialWall / baselineMs;
       console.log(`  initial sync ÷ baseline = ${ratio.toFixed(2)}× → goal ≤ 1.2× ${ratio <= 1.2 ? 'met' : 'NOT met'}`);
       console.log(`peak RSS of the syncing process over the three cycles: ${syncPeakMb.toFixed(0)} MB → goal ≤ 300 MB ${syncPeakMb <= 300 ? 'met' : 'NOT met'} (with the baseline run in the same process afterwards: ${peakRssMb().toFixed(0)} MB)`);

@@ -1,7 +1,7 @@
 // Executes planned operations against one target, journalled so a crash never loses or doubles one.
 //
 // Each operation is written to the journal as 'pending' BEFORE its first request leaves, and its result
-// (journal 'done'/'failed', the link, the failure record and the provisioning-log entry) is written
+// (the journal entry removed, the link, the failure record and the provisioning-log entry) is written
 // atomically when it comes back. Writes are group-committed: what the operations in flight queue during one
 // event-loop turn goes to SQLite in one transaction (one savepoint each), and an operation is sent only once
 // its journal entry is committed; a result not yet committed when the process stops is left 'pending', which
@@ -19,6 +19,8 @@ import { isRedactedMarker, markerMatches, redactedPathsOf, scrubText, sealAttrib
 
 type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeMembers' }>;
 
+/** Journal entries written ahead per concurrency slot, in one commit. */
+const JOURNAL_AHEAD_PER_SLOT = 4;
 /** Results wait at most this long for a journal commit to ride along with before they are committed alone. */
 const RESULT_COMMIT_DELAY_MS = 20;
 /** … or until this many writes wait. */
@@ -244,11 +246,13 @@ class ApplyRun {
 
   /**
    * The journal entries of a phase, written ahead in groups: the operation about to start and the next ones,
-   * up to `concurrency` of them, in one commit. Each operation is sent only once its own entry is committed.
+   * up to `concurrency` × JOURNAL_AHEAD_PER_SLOT of them, in one commit. Each operation is sent only once its own entry is committed.
    */
   private journalWindow(ops: readonly PlannedOperation[]): JournalWindow {
     const entries = new Map<PlannedOperation, Promise<string>>();
-    const size = Math.max(1, this.policy.concurrency);
+    // Several operations' worth per concurrency slot: each commit then carries dozens of entries (and the
+    // results that ride along) instead of a handful. A crash leaves at most this many entries to resolve.
+    const size = Math.max(1, this.policy.concurrency) * JOURNAL_AHEAD_PER_SLOT;
     let next = 0;
     const entry = (op: PlannedOperation): Promise<string> => {
       while (!entries.has(op) && next < ops.length) {
@@ -617,7 +621,7 @@ class ApplyRun {
     if (index && outcome.sentEvent === 'created' && outcome.link) index.created(outcome.link.written);
     if (index && outcome.action === 'delete' && outcome.targetId) index.deleted(outcome.targetId);
     const recorded = this.commit(() => {
-      store.journalFinish(opId, 'done', { targetId: outcome.targetId, action: outcome.action }, now);
+      store.journalEnd(opId);
       if (outcome.link === null) store.deleteLink(target, op.type, op.sourceId);
       // Redacted values are written to the link as hash markers only: the next plan compares hashes.
       else if (outcome.link) store.putLink({ ...outcome.link, written: sealAttributes(outcome.link.written, redactedPathsOf(op), op.sourceId), updatedAt: now.toISOString() });
@@ -680,7 +684,7 @@ class ApplyRun {
     const code = errorCode(error);
     let retryAt: string | null = null;
     store.transaction(() => {
-      store.journalFinish(opId, 'failed', { kind: error.kind, status: error.status ?? null, message: error.message }, now);
+      store.journalEnd(opId);
       // A refused credential is the target's problem, not the object's: the cycle stops and the cursor stays.
       if (error.kind !== 'unauthorized') {
         const attempts = (store.failure(target, op.type, op.sourceId)?.attempts ?? 0) + 1;
@@ -764,9 +768,9 @@ export async function recoverInFlight(ctx: Omit<ApplyContext, 'runId' | 'policy'
     store.transaction(() => {
       if (landed) {
         if (landed !== 'no-link-change') store.putLink({ ...landed, updatedAt: at.toISOString() });
-        store.journalFinish(entry.id, 'done', { recovered: true }, at);
+        store.journalEnd(entry.id);
       } else {
-        store.journalFinish(entry.id, 'failed', { recovered: true, landed: false }, at);
+        store.journalEnd(entry.id);
         // Due at once: the next cycle re-plans this object even though its change may be below the cursor.
         store.recordFailure({ target, type: op.type, sourceId: op.sourceId, code: 'INTERRUPTED', message: `${op.kind} was interrupted before its result was recorded`, now: at, retryAt: at, countsForQuarantine: false });
       }

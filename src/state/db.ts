@@ -40,6 +40,11 @@ export function openDatabase(file: string): Db {
   }
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // Checkpoint every 32 MB of WAL rather than every 4 MB (SQLite's default): in WAL mode with synchronous
+  // NORMAL a commit does not wait for the disk, a checkpoint does (it syncs the database file), and it runs
+  // inside whichever commit crosses the limit, on the event loop. Fewer, larger checkpoints also write a page
+  // changed many times between them only once.
+  db.pragma('wal_autocheckpoint = 8192');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

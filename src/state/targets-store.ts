@@ -78,6 +78,14 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // One index entry less per logged object: lookups by target id are rare (an admin's query) and scan
+    // instead; the log is read by source id (one object's history) and by run.
+    version: 3,
+    up: (db) => {
+      db.exec('DROP INDEX IF EXISTS target_log_by_target_id');
+    },
+  },
 ];
 
 /** A stable hash of written attributes: keys sorted at every level, so field order never matters. */
@@ -190,6 +198,11 @@ function rowToLink(row: LinkRow): Link {
   return link;
 }
 
+interface LogRow {
+  run_id: string; target: string; type: ObjectType; source_id: string; target_id: string | null;
+  action: ProvisioningLogEntry['action']; status: ProvisioningLogEntry['status']; at: string; entry: string;
+}
+
 interface FailureRow {
   target: string; type: ObjectType; source_id: string; attempts: number; first_failed_at: string; last_failed_at: string;
   next_retry_at: string; code: string; message: string; counts_for_quarantine: number;
@@ -218,6 +231,7 @@ export class TargetsStore {
     migrate(db, 'targets', MIGRATIONS);
     this.s = {
       link: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? AND source_id = ?'),
+      memberRef: db.prepare('SELECT type, target_id, status FROM target_links WHERE target = ? AND type = ? AND source_id = ?'),
       linkByTargetId: db.prepare('SELECT * FROM target_links WHERE target = ? AND type = ? AND target_id = ?'),
       putLink: db.prepare(`INSERT INTO target_links (target, type, source_id, target_id, status, written, hash, members, updated_at)
         VALUES (@target, @type, @sourceId, @targetId, @status, @written, @hash, @members, @updatedAt)
@@ -234,7 +248,7 @@ export class TargetsStore {
       bumpLinks: db.prepare('UPDATE target_cursors SET links_version = links_version + 1 WHERE target = ?'),
       journalBegin: db.prepare(`INSERT INTO target_journal (id, target, run_id, type, source_id, kind, operation, state, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`),
-      journalFinish: db.prepare('UPDATE target_journal SET state = ?, result = ?, finished_at = ? WHERE id = ?'),
+      journalEnd: db.prepare('DELETE FROM target_journal WHERE id = ?'),
       journalDiscard: db.prepare("DELETE FROM target_journal WHERE id = ? AND state = 'pending'"),
       journalPending: db.prepare("SELECT * FROM target_journal WHERE target = ? AND state = 'pending' ORDER BY created_at, rowid"),
       journalGet: db.prepare('SELECT * FROM target_journal WHERE id = ?'),
@@ -326,9 +340,11 @@ export class TargetsStore {
    * A member source id may be a user or a nested group; users win if both exist. Two primary-key lookups:
    * a query on (target, source_id) alone cannot use the (target, type, source_id) key and scans every link.
    */
-  linkOfMember(target: string, sourceId: string): Link | undefined {
-    const row = (this.s.link.get(target, 'user', sourceId) ?? this.s.link.get(target, 'group', sourceId)) as LinkRow | undefined;
-    return row && rowToLink(row);
+  linkOfMember(target: string, sourceId: string): Pick<Link, 'type' | 'targetId' | 'status'> | undefined {
+    // Only what a member reference needs: no JSON of written attributes to parse for each of a group's members.
+    const row = (this.s.memberRef.get(target, 'user', sourceId) ?? this.s.memberRef.get(target, 'group', sourceId)) as
+      | { type: ObjectType; target_id: string; status: LinkStatus } | undefined;
+    return row && { type: row.type, targetId: row.target_id, status: row.status };
   }
 
   /** Writes a link; `hash` is computed from `written`. Every link write moves the target's links version. */
@@ -412,8 +428,14 @@ export class TargetsStore {
     return id;
   }
 
-  journalFinish(id: string, state: Exclude<JournalState, 'pending'>, result: unknown, now = new Date()): void {
-    this.s.journalFinish.run(state, JSON.stringify(result ?? null), now.toISOString(), id);
+  /**
+   * Ends an entry once its result is recorded (in the same transaction as the link, the failure and the
+   * provisioning-log entry, which keep the outcome). The entry is removed rather than marked: the journal
+   * then only ever holds the operations in flight, a few pages that stay in cache, instead of growing by
+   * one row per operation until the end of the cycle.
+   */
+  journalEnd(id: string): void {
+    this.s.journalEnd.run(id);
   }
 
   /** Forgets a pending entry whose operation was never sent (journalled ahead, then the cycle stopped). */
@@ -634,8 +656,10 @@ export class TargetsStore {
 
   // ── provisioning log ───────────────────────────────────────────────────────────────────────────
 
+  /** Writes one entry; what has a column of its own is not repeated in the entry's JSON. */
   log(entry: ProvisioningLogEntry): void {
-    this.s.putLog.run(entry.runId, entry.target, entry.type, entry.sourceId, entry.targetId, entry.action, entry.status, entry.at, JSON.stringify(entry));
+    const { runId, target, type, sourceId, targetId, action, status, at, ...rest } = entry;
+    this.s.putLog.run(runId, target, type, sourceId, targetId, action, status, at, JSON.stringify(rest));
   }
 
   /** Newest first. Filter by source id, target id, run, action. */
@@ -647,9 +671,12 @@ export class TargetsStore {
     if (query.targetId !== undefined) { where.push('target_id = ?'); args.push(query.targetId); }
     if (query.runId !== undefined) { where.push('run_id = ?'); args.push(query.runId); }
     if (query.action !== undefined) { where.push('action = ?'); args.push(query.action); }
-    const sql = `SELECT entry FROM target_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT run_id, target, type, source_id, target_id, action, status, at, entry FROM target_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     args.push(query.limit ?? 1000);
-    return (this.db.prepare(sql).all(...args) as { entry: string }[]).map((r) => JSON.parse(r.entry) as ProvisioningLogEntry);
+    return (this.db.prepare(sql).all(...args) as LogRow[]).map((r) => ({
+      ...(JSON.parse(r.entry) as Pick<ProvisioningLogEntry, 'displayName' | 'steps' | 'modifiedProperties' | 'error'>),
+      runId: r.run_id, target: r.target, type: r.type, sourceId: r.source_id, targetId: r.target_id, action: r.action, status: r.status, at: r.at,
+    }));
   }
 
   // ── quarantine ─────────────────────────────────────────────────────────────────────────────────

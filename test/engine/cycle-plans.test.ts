@@ -125,7 +125,9 @@ describe('crash in the middle of a cycle', () => {
       connector.intercept = (call) => (call.method === 'create' && (call.args as { userName: string }).userName === 'bob' ? when : undefined);
       const first = new TargetsStore(openDatabase(stateFile));
       void runCycle({ store: first, source, compiled, connector, policy: { concurrency: 1, leaseTtlMs: 1 } });
-      for (let i = 0; i < 200 && !first.pendingOperations('dw').some((e) => e.operation.sourceId === 'bob'); i++) await new Promise((r) => setTimeout(r, 5));
+      // Entries are journalled ahead; wait until alice's result is recorded and bob's request is in flight.
+      const pendingNow = () => first.pendingOperations('dw').map((e) => e.operation.sourceId).join();
+      for (let i = 0; i < 200 && pendingNow() !== 'bob'; i++) await new Promise((r) => setTimeout(r, 5));
       expect(first.pendingOperations('dw').map((e) => e.operation.sourceId)).toEqual(['bob']);
       first.db.close();
 

@@ -63,15 +63,13 @@ describe('targets store: journal', () => {
     const op: PlannedOperation = { kind: 'create', type: 'user', sourceId: 'u1', displayName: 'u1', attributes: { userName: 'u1' }, match: [{ path: 'userName', value: 'u1' }] };
     const pending = s1.journalBegin('a', 'run1', op);
     const done = s1.journalBegin('a', 'run1', { ...op, sourceId: 'u2' });
-    s1.journalFinish(done, 'done', { targetId: 'T2' });
+    s1.journalEnd(done);
     s1.db.close();
 
     const s2 = new TargetsStore(openDatabase(file));
     const left = s2.pendingOperations('a');
     expect(left.map((e) => e.id)).toEqual([pending]);
     expect(left[0]!.operation).toEqual(op);
-    expect(s2.journalEntry(done)?.result).toEqual({ targetId: 'T2' });
-    s2.pruneJournal('a');
     expect(s2.journalEntry(done)).toBeUndefined();
     expect(s2.pendingOperations('a')).toHaveLength(1);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -189,6 +187,15 @@ describe('targets store: saved plans, runs, log', () => {
     expect(s.logEntries({ targetId: 'T2' }).map((e) => e.sourceId)).toEqual(['u2']);
     expect(s.logEntries({ runId: 'r2' })).toHaveLength(2);
     expect(s.logEntries({ target: 'a', action: 'create', limit: 1 })).toHaveLength(1);
+    expect(s.logEntries({ runId: 'r1' })).toEqual([{ ...base, runId: 'r1', sourceId: 'u1', targetId: 'T1', action: 'create' }]);
+  });
+
+  it('reads entries written by earlier versions, which kept every field in the entry JSON', () => {
+    const s = store();
+    const entry = { runId: 'r0', target: 'a', type: 'user', sourceId: 'u9', targetId: 'T9', displayName: 'old', action: 'disable', status: 'success', steps: [{ name: 'action', status: 'success', details: 'disable (unassigned)' }], modifiedProperties: [{ path: 'active', before: true, after: false }], at: '2024-12-31T00:00:00Z' };
+    s.db.prepare('INSERT INTO target_log (run_id, target, type, source_id, target_id, action, status, at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('r0', 'a', 'user', 'u9', 'T9', 'disable', 'success', entry.at, JSON.stringify(entry));
+    expect(s.logEntries({ sourceId: 'u9' })).toEqual([entry]);
   });
 });
 
