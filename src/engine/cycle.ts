@@ -5,6 +5,7 @@
 // staged operations, and reconcile (re-read the target and repair drift). Every entry point returns a
 // plain summary object; logs and metrics follow the events.
 import { hostname } from 'node:os';
+import { setImmediate } from 'node:timers';
 import { randomUUID } from 'node:crypto';
 import { EntraSyncError } from '../errors.js';
 import type { TargetConfig } from '../config/schema.js';
@@ -147,12 +148,30 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
     }
     const planned = run.plan(options.full ?? false, options.only);
     let held: PlannedOperation[] = [];
-    for (const batch of planned) {
+    // One batch in flight while the next is mapped and planned: the target's latency, not our planning, sets
+    // the pace. A barrier from the planner waits for what is in flight first (it is about to read its links).
+    let inFlight: Promise<void> | undefined;
+    const settle = async () => { const applying = inFlight; inFlight = undefined; await applying; };
+    for (;;) {
+      let step: IteratorResult<PlannedBatch | typeof BARRIER>;
+      try {
+        step = planned.next();
+      } catch (err) {
+        await settle().catch(() => undefined); // never leave a batch in flight behind us
+        throw err;
+      }
+      if (step.done) break;
+      const batch = step.value;
+      if (batch === BARRIER) { await settle(); if (run.stopped) break; continue; }
       held.push(...batch.destructive);
       if (options.dryRun) { run.collect(batch.operations); continue; }
-      await run.apply(batch.operations, batch.steps);
+      await settle();
       if (run.stopped) break;
+      inFlight = run.apply(batch.operations, batch.steps);
+      inFlight.catch(() => undefined); // awaited by settle(); not unhandled while the next batch is planned
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let this batch's first requests leave
     }
+    await settle();
     if (!run.stopped) {
       held = run.threshold(held, !options.dryRun);
       if (options.dryRun) run.collect(held);
@@ -399,6 +418,9 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
 
 // ── the shared run machinery ────────────────────────────────────────────────────────────────────
 
+/** Yielded by the planner when what comes next needs every batch before it applied. */
+const BARRIER = Symbol('barrier');
+
 interface PlannedBatch {
   operations: PlannedOperation[];
   destructive: PlannedOperation[];
@@ -512,7 +534,7 @@ class TargetRun {
   heldSteps = (op: PlannedOperation): ProvisioningStep[] => this.heldStepMap.get(`${op.type}:${op.sourceId}`) ?? [];
 
   /** Changed (or all, or only the named) objects, mapped and planned in batches; due retries are folded in. */
-  *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch> {
+  *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch | typeof BARRIER> {
     const { store } = this.input;
     const source = this.input.source!;
     const now = this.now();
@@ -551,6 +573,8 @@ class TargetRun {
       this.examined.retries += retries.size;
       const planned = new Set<string>();
       yield* this.planBatches(type, list, { retries, ctx, pendingHolders, planned });
+      // What follows reads the links this type's batches write (back-fill; groups' members): wait for them.
+      yield BARRIER;
       if (type !== 'user' || only) continue;
       // Manager back-fill: users written before their manager had a link are planned again once it has one —
       // in this cycle when the manager was linked by an earlier batch, else in the next. Entra needs a restart.
