@@ -849,6 +849,8 @@ async function landedLink(op: PlannedOperation, store: TargetsStore, connector: 
  */
 class MatchIndex {
   private readonly deletedIds = new Set<string>();
+  /** 31-bit hashes of the match values this cycle created (small integers: no strings kept per created object). */
+  private readonly createdHashes = new Map<string, Set<number>>();
 
   private constructor(private readonly byPath: Map<string, Map<string, TargetObject | 'ambiguous' | 'unknown'>>) {}
 
@@ -872,21 +874,34 @@ class MatchIndex {
   }
 
   lookup(criterion: MatchCriterion): TargetObject | null | 'ambiguous' | 'unknown' {
-    const found = this.byPath.get(criterion.path)?.get(normalize(criterion.value)) ?? null;
+    const key = normalize(criterion.value);
+    // Created this cycle (or a hash collision with such a key): ask the target.
+    if (this.createdHashes.get(criterion.path)?.has(hashKey(key))) return 'unknown';
+    const found = this.byPath.get(criterion.path)?.get(key) ?? null;
     return found !== null && typeof found === 'object' && this.deletedIds.has(found.id) ? 'unknown' : found;
   }
 
   /** This cycle created an object with these attributes: a later create with the same match value must find it. */
   created(attributes: TargetAttributes): void {
-    for (const [path, values] of this.byPath) {
+    for (const path of this.byPath.keys()) {
       const value = attributes[path];
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') values.set(normalize(value), 'unknown');
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+      let hashes = this.createdHashes.get(path);
+      if (!hashes) this.createdHashes.set(path, hashes = new Set());
+      hashes.add(hashKey(normalize(value)));
     }
   }
 
   deleted(targetId: string): void {
     this.deletedIds.add(targetId);
   }
+}
+
+/** FNV-1a over UTF-16 code units, folded to 31 bits (a V8 small integer). */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 1;
 }
 
 function normalize(value: string | number | boolean): string {

@@ -9,7 +9,7 @@ import { setImmediate } from 'node:timers';
 import { randomUUID } from 'node:crypto';
 import { EntraSyncError } from '../errors.js';
 import type { TargetConfig } from '../config/schema.js';
-import type { SourceStore } from '../source/types.js';
+import type { SourceGroupRecord, SourceStore, SourceUserRecord } from '../source/types.js';
 import type { ObjectType, TargetConnector } from '../targets/connector.js';
 import { leaseHeldError, type QuarantineState, type SavedPlan, type TargetsStore } from '../state/targets-store.js';
 import { ApplySession, applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
@@ -418,6 +418,8 @@ export async function reconcileTarget(input: Omit<CycleInput, 'source'> & { sour
 
 // ── the shared run machinery ────────────────────────────────────────────────────────────────────
 
+type SourceRecord = SourceUserRecord | SourceGroupRecord;
+
 /** Yielded by the planner when what comes next needs every batch before it applied. */
 const BARRIER = Symbol('barrier');
 
@@ -542,72 +544,93 @@ class TargetRun {
     this.cursor = { from: store.cursor(this.target), to: source.currentSeq() };
     this.events.emit('cycle:start', { target: this.target, runId: this.runId, kind: only ? 'provision' : 'sync', dryRun: this.dryRun, full, cursor: this.cursor.from, at: now });
 
-    // Ids first, records later: the source iterators hold a SQLite statement open, and we write and await between batches.
-    const ids = (type: ObjectType): { ids: string[]; retries: Set<string> } => {
-      const out = new Set<string>();
-      if (only) {
-        for (const id of (type === 'user' ? only.users : only.groups) ?? []) out.add(id);
-        return { ids: [...out], retries: new Set() };
-      }
-      const records = type === 'user'
-        ? (full ? source.allUsers() : source.changedUsers(this.cursor.from))
-        : (full ? source.allGroups() : source.changedGroups(this.cursor.from));
-      for (const r of records) if (full || r.seq <= this.cursor.to) out.add(r.id);
-      const retries = new Set<string>();
+    // Due failures of one type (small): those not among the changed objects are retries, planned after them.
+    const dueOf = (type: ObjectType): Set<string> => {
+      const due = new Set<string>();
       for (const f of store.dueFailures(this.target, now)) {
         if (f.type !== type) continue;
         if (!this.dryRun && this.policy.giveUpAfterMs !== null && now.getTime() - new Date(f.firstFailedAt).getTime() > this.policy.giveUpAfterMs) {
           this.giveUp(f.type, f.sourceId, f.firstFailedAt, now);
           continue;
         }
-        if (!out.has(f.sourceId)) retries.add(f.sourceId);
-        out.add(f.sourceId);
+        due.add(f.sourceId);
       }
-      return { ids: [...out], retries };
+      return due;
     };
+    // Changed objects streamed from the source store's keyset pages (no statement is held open between them,
+    // so the cycle writes and awaits freely): never the whole list in memory, and each record read once.
+    const cursorTo = this.cursor.to;
+    const from = this.cursor.from;
+    function* changedIds(type: ObjectType, due: Set<string>): Generator<SourceRecord> {
+      const records = type === 'user'
+        ? (full ? source.allUsers() : source.changedUsers(from))
+        : (full ? source.allGroups() : source.changedGroups(from));
+      for (const r of records) {
+        if (!full && r.seq > cursorTo) return;
+        due.delete(r.id);
+        yield r;
+      }
+    }
 
     // Users whose manager was not on the target when they were written (forgotten once it resolves).
     const pendingHolders = this.dryRun ? new Set<string>() : store.pendingReferenceHolders(this.target, 'user');
     for (const type of ['user', 'group'] as const) {
-      const { ids: list, retries } = ids(type);
-      this.examined.retries += retries.size;
       const planned = new Set<string>();
-      yield* this.planBatches(type, list, { retries, ctx, pendingHolders, planned });
+      if (only) {
+        const list = [...new Set((type === 'user' ? only.users : only.groups) ?? [])];
+        yield* this.planBatches(type, list, { retries: new Set(), ctx, pendingHolders, planned });
+        yield BARRIER;
+        continue;
+      }
+      const due = dueOf(type);
+      yield* this.planBatches(type, changedIds(type, due), { retries: new Set(), ctx, pendingHolders, planned });
+      // What is left of `due` was not among the changed objects: retries.
+      this.examined.retries += due.size;
+      yield* this.planBatches(type, [...due], { retries: due, ctx, pendingHolders, planned });
       // What follows reads the links this type's batches write (back-fill; groups' members): wait for them.
       yield BARRIER;
-      if (type !== 'user' || only) continue;
+      if (type !== 'user') continue;
       // Manager back-fill: users written before their manager had a link are planned again once it has one —
       // in this cycle when the manager was linked by an earlier batch, else in the next. Entra needs a restart.
       const ready = store.readyPendingReferences(this.target, 'user');
       if (ready.length === 0) continue;
       this.backfilled += ready.length;
-      yield* this.planBatches('user', ready, { retries: new Set(), ctx, pendingHolders, planned, note: 'a reference it was waiting for is now on the target' });
+      yield* this.planBatches('user', ready, { retries: new Set(), ctx, pendingHolders, planned, examined: planned, note: 'a reference it was waiting for is now on the target' });
     }
   }
 
-  /** Maps and plans `list` in batches; each batch is applied by the caller before the next is mapped. */
+  /** Maps and plans `ids` (or records already read) in batches; the caller applies each while the next is planned. */
   private *planBatches(
-    type: ObjectType, list: readonly string[],
-    how: { retries: ReadonlySet<string>; ctx: MappingContext; pendingHolders: Set<string>; planned: Set<string>; note?: string },
+    type: ObjectType, ids: Iterable<string | SourceRecord>,
+    how: { retries: ReadonlySet<string>; ctx: MappingContext; pendingHolders: Set<string>; planned: Set<string>; examined?: Set<string>; note?: string },
   ): Generator<PlannedBatch> {
     const { store, compiled } = this.input;
     const { retries, ctx, pendingHolders } = how;
-    for (let i = 0; i < list.length; i += this.policy.batchSize) {
+    const it = ids[Symbol.iterator]();
+    for (let done = false; !done;) {
+      const chunk: (string | SourceRecord)[] = [];
+      while (chunk.length < this.policy.batchSize) {
+        const n = it.next();
+        if (n.done) { done = true; break; }
+        chunk.push(n.value);
+      }
+      if (chunk.length === 0) break;
       const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
       const steps = new Map<string, ProvisioningStep[]>();
       batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
-      // One transaction per batch for the per-object writes (unstage, failures, pending references).
       store.transaction(() => {
-        for (const sourceId of list.slice(i, i + this.policy.batchSize)) {
-          const desired = this.desired(type, sourceId, ctx);
-          if (!how.planned.has(sourceId)) { if (type === 'user') this.examined.users++; else this.examined.groups++; }
-          how.planned.add(sourceId);
+        for (const item of chunk) {
+          const sourceId = typeof item === 'string' ? item : item.id;
+          const desired = this.desired(type, item, ctx);
+          // Only the back-fill pass can meet an object twice; only its candidates (pending holders) are remembered.
+          if (!how.examined?.has(sourceId)) { if (type === 'user') this.examined.users++; else this.examined.groups++; }
           if (!desired) {
             if (!this.dryRun) store.clearFailure(this.target, type, sourceId);
             continue;
           }
           const id = desired.sourceId; // `sourceId` may be a UPN on demand
           if (type === 'user' && !this.dryRun) this.rememberPendingReferences(desired, pendingHolders);
+          if (type === 'user' && (this.dryRun || pendingHolders.has(id))) how.planned.add(id);
           const link = store.link(this.target, type, id);
           const ops = planObject(desired, link, compiled.options);
           if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
@@ -641,14 +664,15 @@ class TargetRun {
     }
   }
 
-  private desired(type: ObjectType, sourceId: string, ctx: MappingContext): DesiredObject | null {
+  /** The desired object for a source id (a user's may be a UPN on demand), or for a record already read. */
+  private desired(type: ObjectType, ref: string | SourceRecord, ctx: MappingContext): DesiredObject | null {
     const source = this.input.source!;
     const { compiled } = this.input;
     if (type === 'user') {
-      const record = source.user(sourceId) ?? source.userByPrincipalName(sourceId);
+      const record = typeof ref === 'string' ? source.user(ref) ?? source.userByPrincipalName(ref) : ref as SourceUserRecord;
       return record ? desiredUser(record, compiled, ctx) : null;
     }
-    const record = source.group(sourceId);
+    const record = typeof ref === 'string' ? source.group(ref) : ref as SourceGroupRecord;
     return record ? desiredGroup(record, source.groupMembers(record.id), compiled, ctx) : null;
   }
 
