@@ -449,6 +449,9 @@ class TargetRun {
   readonly collected: PlannedOperation[] = [];
   readonly stagedOps: PlannedOperation[] = [];
   private readonly heldStepMap = new Map<string, ProvisioningStep[]>();
+  /** Target paths mapped with SelectUniqueValue, and the values this cycle's creates took on them. */
+  private readonly uniquePaths = new Set<string>();
+  private readonly uniqueChosen = new Map<string, Set<string>>();
   /** One match index for the whole cycle, however many batches it applies. */
   private readonly applySession = new ApplySession();
 
@@ -485,9 +488,26 @@ class TargetRun {
         const link = store.link(this.target, 'user', sourceId);
         return link && link.status !== 'deleted' ? link.targetId : null;
       },
-      valueExists: (path, value) => store.writtenValueExists(this.target, 'user', path, value),
+      // SelectUniqueValue: taken on the target (as far as we wrote it) or by a create planned earlier in this
+      // cycle — whose link is not written yet, the batch being in flight or the same one.
+      valueExists: (path, value) => {
+        this.uniquePaths.add(path);
+        return this.uniqueChosen.get(path)?.has(value) === true || store.writtenValueExists(this.target, 'user', path, value);
+      },
       ...(this.input.options?.defaultDomain !== undefined ? { defaultDomain: this.input.options.defaultDomain } : {}),
     };
+  }
+
+  /** Remembers the unique values a planned create took, so no later object of this cycle picks them too. */
+  private noteUniqueValues(desired: DesiredObject, ops: readonly PlannedOperation[]): void {
+    if (this.uniquePaths.size === 0 || !ops.some((op) => op.kind === 'create')) return;
+    for (const path of this.uniquePaths) {
+      const value = desired.attributes[path];
+      if (typeof value !== 'string') continue;
+      let taken = this.uniqueChosen.get(path);
+      if (!taken) this.uniqueChosen.set(path, taken = new Set());
+      taken.add(value);
+    }
   }
 
   /**
@@ -633,6 +653,7 @@ class TargetRun {
           if (type === 'user' && (this.dryRun || pendingHolders.has(id))) how.planned.add(id);
           const link = store.link(this.target, type, id);
           const ops = planObject(desired, link, compiled.options);
+          if (type === 'user') this.noteUniqueValues(desired, ops);
           if (!this.dryRun) store.unstage(this.target, type, id); // a newer plan supersedes what was held back
           this.events.emit('object:planned', { target: this.target, runId: this.runId, type, sourceId: id, kinds: ops.map((o) => o.kind) });
           if (ops.length === 0) {
