@@ -11,8 +11,17 @@ export interface ProgressLine {
 
 const int = (n: number) => n.toLocaleString('en-US');
 
-export function describeProgress(p: RuntimeProgress): string {
-  if (p.stage === 'read') return `reading Entra ${p.phase}: ${int(p.items)} objects, ${int(p.pages)} pages`;
+type ReadStep = Extract<RuntimeProgress, { stage: 'read' }>;
+
+/**
+ * One line for the latest progress. The read's phases (assignments, users, groups) run side by side, so a
+ * read step is shown with the latest of every phase seen so far (`reads`, in the order they started).
+ */
+export function describeProgress(p: RuntimeProgress, reads?: ReadonlyMap<ReadStep['phase'], ReadStep>): string {
+  if (p.stage === 'read') {
+    const phases = reads?.size ? [...reads.values()] : [p];
+    return `reading Entra: ${phases.map((r) => `${r.phase} ${int(r.items)} (${int(r.pages)} pages)`).join(', ')}`;
+  }
   return `${p.target}: ${int(p.sent)} of ${int(p.planned)} operations sent${p.failed ? `, ${int(p.failed)} failed` : ''}`;
 }
 
@@ -20,12 +29,14 @@ export function progressLine(stream: NodeJS.WriteStream = process.stdout, interv
   if (!stream.isTTY) return { onProgress: undefined, clear() { /* nothing drawn */ } };
   let last = 0;
   let drawn = false;
+  const reads = new Map<ReadStep['phase'], ReadStep>();
   return {
     onProgress(p) {
+      if (p.stage === 'read') reads.set(p.phase, p);
       const now = Date.now();
       if (now - last < intervalMs) return; // a redraw per operation would cost more than the operation
       last = now;
-      const text = describeProgress(p);
+      const text = describeProgress(p, reads);
       const width = stream.columns ? stream.columns - 1 : 100;
       stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
       drawn = true;

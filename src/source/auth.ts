@@ -154,30 +154,41 @@ export function createTokenSource(options: SourceOptions, deps: AuthDeps): Token
     return app;
   }
 
+  // Reads run side by side and start together: they share one token request instead of each asking MSAL
+  // while its cache is still empty.
+  let inFlight: Promise<string> | undefined;
+
   return {
-    async getToken(opts = {}) {
-      const cca = application();
-      let result;
-      deps.networkClient.lastError = undefined;
-      try {
-        result = await cca.acquireTokenByClientCredential({ scopes, ...(opts.forceRefresh ? { skipCache: true } : {}) });
-      } catch (err) {
-        if (err instanceof EntraSyncError) throw err;
-        const e = err as { errorCode?: string; errorMessage?: string; message?: string; cause?: unknown };
-        // MSAL wraps our network client's errors; surface the original (it names the endpoint).
-        const inner = findEntraSyncError(err) ?? (e.errorCode === 'network_error' ? deps.networkClient.lastError : undefined);
-        if (inner) throw inner;
-        throw new EntraSyncError(
-          'AUTH_FAILED',
-          `token request for client ${options.clientId} in tenant ${options.tenantId} failed: ${e.errorCode ? `${e.errorCode}: ` : ''}${firstLine(e.errorMessage || e.message || String(err))}`,
-          { url: `${deps.endpoints.authorityHost}/${options.tenantId}`, configPath: 'source' },
-          { cause: err },
-        );
-      }
-      if (!result?.accessToken) throw new EntraSyncError('AUTH_FAILED', 'the identity platform returned no access token', { configPath: 'source' });
-      return result.accessToken;
+    getToken(opts = {}) {
+      if (!opts.forceRefresh && inFlight) return inFlight;
+      const request = acquire(opts).finally(() => { if (inFlight === request) inFlight = undefined; });
+      if (!opts.forceRefresh) inFlight = request;
+      return request;
     },
   };
+
+  async function acquire(opts: { forceRefresh?: boolean }): Promise<string> {
+    const cca = application();
+    let result;
+    deps.networkClient.lastError = undefined;
+    try {
+      result = await cca.acquireTokenByClientCredential({ scopes, ...(opts.forceRefresh ? { skipCache: true } : {}) });
+    } catch (err) {
+      if (err instanceof EntraSyncError) throw err;
+      const e = err as { errorCode?: string; errorMessage?: string; message?: string; cause?: unknown };
+      // MSAL wraps our network client's errors; surface the original (it names the endpoint).
+      const inner = findEntraSyncError(err) ?? (e.errorCode === 'network_error' ? deps.networkClient.lastError : undefined);
+      if (inner) throw inner;
+      throw new EntraSyncError(
+        'AUTH_FAILED',
+        `token request for client ${options.clientId} in tenant ${options.tenantId} failed: ${e.errorCode ? `${e.errorCode}: ` : ''}${firstLine(e.errorMessage || e.message || String(err))}`,
+        { url: `${deps.endpoints.authorityHost}/${options.tenantId}`, configPath: 'source' },
+        { cause: err },
+      );
+    }
+    if (!result?.accessToken) throw new EntraSyncError('AUTH_FAILED', 'the identity platform returned no access token', { configPath: 'source' });
+    return result.accessToken;
+  }
 }
 
 function findEntraSyncError(err: unknown): EntraSyncError | undefined {

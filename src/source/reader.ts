@@ -128,10 +128,14 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       return stored.link;
     };
     try {
-      const assignments = await refreshAssignments(readOptions.onProgress);
-      const appRoles = await appRolesIfUsed();
-      const users = await readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger });
-      const groups = await readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger });
+      // The assignments, the app roles, and the users and groups rounds are independent page sequences, each
+      // staged into its own tables: they are read side by side, so the read takes as long as the longest.
+      const [assignments, appRoles, users, groups] = await allOrFirstError([
+        refreshAssignments(readOptions.onProgress),
+        appRolesIfUsed(),
+        readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger }),
+        readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger }),
+      ] as const);
       const committed = store.commit({
         users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
         groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
@@ -232,4 +236,15 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       await dispatcher.close();
     },
   };
+}
+
+/**
+ * Like Promise.all, but settles only once every promise has: when one round fails, the others are not left
+ * running (and staging) behind the caller, who then clears the stage. Rethrows the first failure in order.
+ */
+async function allOrFirstError<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { describeProgress, progressLine } from '../src/cli/progress.js';
+
+describe('progress line', () => {
+  it('shows every read phase seen so far: assignments, users and groups are read side by side', () => {
+    const written: string[] = [];
+    const line = progressLine({ isTTY: true, columns: 200, write: (s: string) => { written.push(s); return true; } } as unknown as NodeJS.WriteStream, 0);
+    line.onProgress!({ stage: 'read', phase: 'users', pages: 3, items: 600 });
+    line.onProgress!({ stage: 'read', phase: 'groups', pages: 1, items: 50 });
+    line.onProgress!({ stage: 'read', phase: 'users', pages: 4, items: 800 });
+    expect(written.at(-1)).toBe('\rreading Entra: users 800 (4 pages), groups 50 (1 pages)\x1b[K');
+    line.clear();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('describes one step on its own, and an apply', () => {
+    expect(describeProgress({ stage: 'read', phase: 'assignments', pages: 2, items: 1500 })).toBe('reading Entra: assignments 1,500 (2 pages)');
+    expect(describeProgress({ stage: 'apply', target: 'docuware', planned: 1200, sent: 300, failed: 2 })).toBe('docuware: 300 of 1,200 operations sent, 2 failed');
+  });
+
+  it('draws nothing when the output is not a terminal', () => {
+    const line = progressLine({ isTTY: false } as unknown as NodeJS.WriteStream);
+    expect(line.onProgress).toBeUndefined();
+  });
+});
