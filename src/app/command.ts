@@ -11,6 +11,11 @@ export function configPath(option: string | true | string[] | undefined): string
   return typeof option === 'string' ? option : process.env.ENTRA_SYNC_CONFIG ?? './entra-sync.yaml';
 }
 
+/** `--target name` as the runtime's option object: `{ target }` when given, else `{}` (every target). */
+export function targetOption(option: string | true | string[] | undefined): { target?: string } {
+  return typeof option === 'string' ? { target: option } : {};
+}
+
 /** Loads the config, opens the runtime (logs to stderr at LOG_LEVEL, default warn), runs `work`, closes. */
 export async function withRuntime<T>(
   config: string,

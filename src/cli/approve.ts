@@ -1,5 +1,5 @@
 // `entra-sync approve`: release the disables and deletes the deletion threshold held back, and apply them now.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { exitCodeOf, formatOutcomes } from '../app/format.js';
 import { parseArgs } from './output.js';
 
@@ -20,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
   return withRuntime(configPath(args.options.config), { progress: !asJson }, async (runtime) => {
-    const outcomes = await runtime.approve(typeof args.options.target === 'string' ? { target: args.options.target } : {});
+    const outcomes = await runtime.approve(targetOption(args.options.target));
     if (asJson) process.stdout.write(json(outcomes));
     else process.stdout.write((outcomes.length ? formatOutcomes(outcomes) : 'nothing is waiting for approval') + '\n');
     return exitCodeOf(outcomes);

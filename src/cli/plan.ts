@@ -1,6 +1,6 @@
 // `entra-sync plan`: read Entra, plan each target without sending anything, save the plan under an id and
 // print it as a readable diff. `entra-sync apply <id>` applies exactly that plan later.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { formatRead } from '../app/format.js';
 import { isTargetFailure } from '../app/runtime.js';
 import { parseArgs } from './output.js';
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
   return withRuntime(configPath(args.options.config), { progress: !asJson }, async (runtime) => {
-    const report = await runtime.plan({ ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}), full: args.options.full === true });
+    const report = await runtime.plan({ ...targetOption(args.options.target), full: args.options.full === true });
     if (asJson) {
       process.stdout.write(json({ read: report.read, plans: report.plans.map((p) => (isTargetFailure(p) ? p : p.plan)) }));
     } else {

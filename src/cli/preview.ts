@@ -1,6 +1,6 @@
 // `entra-sync preview --user <upn|id>`: what each target would receive for one user right now — every
 // mapped attribute and the operation — read fresh from Graph. Nothing is sent to any target.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { formatPreview } from '../app/format.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args.options.user !== 'string') throw new EntraSyncError('CLI_USAGE', 'preview needs --user <upn|id>');
   const user = args.options.user;
   return withRuntime(configPath(args.options.config), { dryRun: true }, async (runtime) => {
-    const report = await runtime.preview({ user, ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}) });
+    const report = await runtime.preview({ user, ...targetOption(args.options.target) });
     process.stdout.write(args.options.json ? json(report) : formatPreview(report) + '\n');
     return 0;
   });

@@ -1,6 +1,6 @@
 // `entra-sync provision --user <upn|id> | --group <id>`: provision one object now, read fresh from Graph,
 // and show each step (import, scope, match, action, export) per target, like Entra's "Provision on demand".
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { formatTrace } from '../app/format.js';
 import { isTargetFailure } from '../app/runtime.js';
 import { EntraSyncError } from '../errors.js';
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   return withRuntime(configPath(args.options.config), { dryRun }, async (runtime) => {
     const report = await runtime.provision({
       ...(user !== undefined ? { user } : { group: group! }), dryRun,
-      ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}),
+      ...targetOption(args.options.target),
     });
     if (args.options.json) {
       process.stdout.write(json(report));

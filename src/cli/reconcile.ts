@@ -1,6 +1,6 @@
 // `entra-sync reconcile`: re-read every linked object from each target and repair what was changed there by
 // hand (attributes we wrote, the active flag, members we added, objects deleted outright), reporting every fix.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { exitCodeOf, formatCycle, formatFixes } from '../app/format.js';
 import { isTargetFailure } from '../app/runtime.js';
 import { parseArgs } from './output.js';
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const dryRun = args.options['dry-run'] === true;
   const asJson = args.options.json === true;
   return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson }, async (runtime) => {
-    const report = await runtime.reconcile({ ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}), dryRun });
+    const report = await runtime.reconcile({ ...targetOption(args.options.target), dryRun });
     if (asJson) {
       process.stdout.write(json(report));
     } else {

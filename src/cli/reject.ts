@@ -1,6 +1,6 @@
 // `entra-sync reject`: drop the operations the deletion threshold held back; each object's provisioning log
 // records the rejection. The objects stay as they are on the target.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'drop the disables/deletes the deletion threshold held back';
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['json', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   return withRuntime(configPath(args.options.config), {}, async (runtime) => {
-    const dropped = runtime.reject(typeof args.options.target === 'string' ? { target: args.options.target } : {});
+    const dropped = runtime.reject(targetOption(args.options.target));
     if (args.options.json) { process.stdout.write(json(dropped)); return 0; }
     if (dropped.length === 0) { process.stdout.write('nothing is waiting for approval\n'); return 0; }
     const out: string[] = [];

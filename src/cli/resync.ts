@@ -1,6 +1,6 @@
 // `entra-sync resync`: forget the stored delta links, read everything from Entra again, and compare every
 // object with what each target holds (Entra's "restart provisioning", without clearing the target state).
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { exitCodeOf, formatOutcomes, formatRead } from '../app/format.js';
 import { parseArgs } from './output.js';
 
@@ -24,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   const dryRun = args.options['dry-run'] === true;
   const asJson = args.options.json === true;
   return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson }, async (runtime) => {
-    const report = await runtime.resync({ ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}), dryRun });
+    const report = await runtime.resync({ ...targetOption(args.options.target), dryRun });
     process.stdout.write(asJson ? json(report) : `${formatRead(report.read)}\n${formatOutcomes(report.targets)}\n`);
     return exitCodeOf(report.targets);
   });

@@ -1,7 +1,7 @@
 // `entra-sync status`: per target, how far it is behind the source, what it holds (links by status),
 // failures and when they are retried, staged operations, quarantine, saved plans and the last runs.
 // Reads the state file only: no request to Entra or to any target.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { formatStatus } from '../app/format.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
@@ -24,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   const runs = typeof args.options.runs === 'string' ? Number(args.options.runs) : 3;
   if (!Number.isInteger(runs) || runs < 0) throw new EntraSyncError('CLI_USAGE', `--runs takes a whole number, not "${String(args.options.runs)}"`);
   return withRuntime(configPath(args.options.config), {}, async (runtime) => {
-    const report = runtime.status({ runs, ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}) });
+    const report = runtime.status({ runs, ...targetOption(args.options.target) });
     process.stdout.write(args.options.json ? json(report) : formatStatus(report) + '\n');
     return report.targets.some((t) => t.quarantine) ? 1 : 0;
   });

@@ -1,6 +1,6 @@
 // `entra-sync sync`: one cycle now: read Entra once (incrementally when a delta link is stored), then bring
 // every target (or the one named) up to date, and print what each did.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
 import { exitCodeOf, formatOutcomes, formatRead } from '../app/format.js';
 import { parseArgs } from './output.js';
 
@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const asJson = args.options.json === true;
   return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson }, async (runtime) => {
     const report = await runtime.sync({
-      ...(typeof args.options.target === 'string' ? { target: args.options.target } : {}),
+      ...targetOption(args.options.target),
       full: args.options.full === true, dryRun,
     });
     process.stdout.write(asJson ? json(report) : `${formatRead(report.read)}\n${formatOutcomes(report.targets)}\n`);
