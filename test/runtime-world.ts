@@ -109,5 +109,17 @@ export async function runCommand(mod: { run(argv: string[]): Promise<number> }, 
   }
 }
 
+/** Runs `fn` once, just after the simulator has answered its `n`-th request from now. */
+export function afterRequests(sim: ScimSimulator, n: number, fn: () => void): void {
+  const start = sim.requests.length;
+  const push = sim.requests.push.bind(sim.requests);
+  let done = false;
+  sim.requests.push = (...entries) => {
+    const length = push(...entries);
+    if (!done && length - start >= n) { done = true; fn(); }
+    return length;
+  };
+}
+
 /** userName the docuware preset maps from a UPN. */
 export const userNameOf = (upn: string): string => upn.split('@')[0]!;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphSimulator } from '../../src/simulators/graph/index.js';
 import type { SourceStoreImpl } from '../../src/state/source-store.js';
-import { startHarness, type Harness } from '../source/e2e-helpers.js';
+import { startHarness, changeTracker, type Harness } from '../source/e2e-helpers.js';
 
 /** Entra's rule computed from the simulator's own truth: direct assignment or direct member of an assigned group. */
 function expectedAssigned(sim: GraphSimulator): string[] {
@@ -20,12 +20,7 @@ function storedAssigned(store: SourceStoreImpl): string[] {
 
 describe('Graph read rounds against the simulator (HTTPS, real MSAL and graph client)', () => {
   let h: Harness;
-  let cursor = 0;
-  const changedSince = () => {
-    const ids = [...h.store.changedUsers(cursor)].map((u) => u.id);
-    cursor = h.store.currentSeq();
-    return ids;
-  };
+  const changedSince = changeTracker(() => h.store);
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => { await h?.close(); });
 

@@ -2,16 +2,11 @@
 // appRoles (one request, Graph's $select shape), stores them, and each user record carries the roles it holds,
 // directly or through an assigned group. A role renamed in Entra reaches exactly its holders.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SELECT, startHarness, type Harness } from '../source/e2e-helpers.js';
+import { SELECT, startHarness, changeTracker, type Harness } from '../source/e2e-helpers.js';
 
 describe('app role definitions and a user\'s roles, read from the Graph simulator', () => {
   let h: Harness;
-  let cursor = 0;
-  const changedSince = () => {
-    const ids = [...h.store.changedUsers(cursor)].map((u) => u.id);
-    cursor = h.store.currentSeq();
-    return ids;
-  };
+  const changedSince = changeTracker(() => h.store);
   const definition = (name: string) => {
     const r = h.sim.appRoles.find((x) => x.value === name)!;
     return { id: r.id, value: r.value, displayName: r.displayName, isEnabled: r.isEnabled };

@@ -10,23 +10,11 @@ import * as sync from '../../src/cli/sync.js';
 import * as testConnection from '../../src/cli/test-connection.js';
 import { startScimSimulator, type ScimResource, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import type { GraphUser } from '../../src/simulators/graph/types.js';
-import { runCommand, startWorld, type World } from '../runtime-world.js';
+import { afterRequests, runCommand, startWorld, type World } from '../runtime-world.js';
 
 const EXT = 'urn:ietf:params:scim:schemas:extension:document360:2.0:User';
 const PRIMARY = 'd360-primary-secret';
 const SECONDARY = 'd360-secondary-secret';
-
-/** Runs `fn` once, just after the simulator has answered its `n`-th request from now. */
-function afterRequests(sim: ScimSimulator, n: number, fn: () => void): void {
-  const start = sim.requests.length;
-  const push = sim.requests.push.bind(sim.requests);
-  let done = false;
-  sim.requests.push = (...entries) => {
-    const length = push(...entries);
-    if (!done && length - start >= n) { done = true; fn(); }
-    return length;
-  };
-}
 
 const teamAccount = (u: ScimResource | undefined): unknown => (u?.[EXT] as { isTeamAccount?: unknown } | undefined)?.isTeamAccount;
 const memberIds = (g: ScimResource | undefined): string[] => ((g?.members as { value: string }[] | undefined) ?? []).map((m) => m.value).sort();

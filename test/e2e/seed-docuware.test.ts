@@ -12,21 +12,9 @@ import * as testConnection from '../../src/cli/test-connection.js';
 import * as validate from '../../src/cli/validate.js';
 import { startScimSimulator, type ScimResource, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import type { GraphUser } from '../../src/simulators/graph/types.js';
-import { runCommand, startWorld, userNameOf, type World } from '../runtime-world.js';
+import { afterRequests, runCommand, startWorld, userNameOf, type World } from '../runtime-world.js';
 
 const USER_KEYS = ['active', 'emails', 'externalId', 'name', 'schemas', 'userName'];
-
-/** Runs `fn` once, just after the simulator has answered its `n`-th request from now. */
-function afterRequests(sim: ScimSimulator, n: number, fn: () => void): void {
-  const start = sim.requests.length;
-  const push = sim.requests.push.bind(sim.requests);
-  let done = false;
-  sim.requests.push = (...entries) => {
-    const length = push(...entries);
-    if (!done && length - start >= n) { done = true; fn(); }
-    return length;
-  };
-}
 
 const memberIds = (g: ScimResource | undefined): string[] => ((g?.members as { value: string }[] | undefined) ?? []).map((m) => m.value).sort();
 

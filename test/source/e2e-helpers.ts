@@ -13,6 +13,19 @@ import { SourceStoreImpl } from '../../src/state/source-store.js';
 
 export const SELECT = ['displayName', 'givenName', 'surname', 'mail', 'jobTitle', 'department'];
 
+/**
+ * Ids of the users the store changed since the previous call (the engine's view: seq above a cursor).
+ * `store` is a getter because harnesses start in `beforeAll`, after the tracker is made.
+ */
+export function changeTracker(store: () => SourceStoreImpl): () => string[] {
+  let cursor = 0;
+  return () => {
+    const ids = [...store().changedUsers(cursor)].map((u) => u.id);
+    cursor = store().currentSeq();
+    return ids;
+  };
+}
+
 export interface Harness {
   sim: GraphSimulator;
   store: SourceStoreImpl;
