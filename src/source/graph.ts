@@ -18,7 +18,7 @@ import type { TokenSource } from './auth.js';
 import type { ResolvedEndpoints } from './clouds.js';
 import { graphErrorCodes, graphErrorMessage, isResyncRequired, isRetryableStatus, isTransientNetworkError } from './graph-errors.js';
 import { describeNetworkError, snippet } from './network.js';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, withRetry, type RetryOptions, type RetryVerdict } from './retry.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, PauseGate, withRetry, type RetryOptions, type RetryVerdict } from './retry.js';
 
 /** A failed Graph call after retries: status, Graph's error codes, and whether it asks for a full resync. */
 export class GraphRequestError extends EntraSyncError {
@@ -155,9 +155,7 @@ export function createGraphHttp(deps: GraphHttpDeps): GraphHttp {
     try { body = JSON.parse(answer.text); } catch { body = undefined; }
     const codes = graphErrorCodes(body);
     const retryAfterMs = parseRetryAfter(answer.headers.get('retry-after'));
-    if (retryAfterMs !== undefined && retryAfterMs <= maxRetryAfterMs && (answer.status === 429 || answer.status === 503)) {
-      pausedUntil = Math.max(pausedUntil, Date.now() + retryAfterMs);
-    }
+    if (retryAfterMs !== undefined && retryAfterMs <= maxRetryAfterMs && (answer.status === 429 || answer.status === 503)) gate.pauseFor(retryAfterMs);
     if (isResyncRequired(answer.status, body)) {
       return new GraphRequestError('GRAPH_RESYNC_REQUIRED', `Graph says the delta state is no longer valid (HTTP ${answer.status}${codes.length ? ` ${codes.join('/')}` : ''})`, url, answer.status, codes);
     }
@@ -180,20 +178,15 @@ export function createGraphHttp(deps: GraphHttpDeps): GraphHttp {
   }
 
   // A Retry-After speaks about all of our requests, not one: the reads running side by side all wait.
-  let pausedUntil = 0;
+  const gate = new PauseGate(Date.now, deps.retry?.sleep);
   const maxRetryAfterMs = deps.retry?.policy?.maxRetryAfterMs ?? DEFAULT_RETRY_POLICY.maxRetryAfterMs;
-  // Global setTimeout (not timers/promises) so fake timers control it, as in withRetry.
-  const sleep = deps.retry?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  async function throttleGate(): Promise<void> {
-    for (let wait = pausedUntil - Date.now(); wait > 0; wait = pausedUntil - Date.now()) await sleep(wait);
-  }
 
   async function getJson(url: string, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
     const absolute = /^https:\/\//i.test(url) ? url : `${apiRoot}${url.startsWith('/') ? '' : '/'}${url}`;
     let refreshedAfter401 = false;
     const answer = await withRetry(
       async () => {
-        await throttleGate();
+        if (gate.paused) await gate.wait();
         let a = await send(absolute, headers, false);
         // One fresh token after a 401: the cached one may have been revoked or expired early.
         if (a.status === 401 && !refreshedAfter401) {

@@ -1,5 +1,6 @@
 // The one place where Graph reads wait and retry: Retry-After first (seconds, fractional seconds or an
-// HTTP date), otherwise bounded exponential backoff with jitter. Reusable by anything that calls out.
+// HTTP date), otherwise bounded exponential backoff with jitter. The target HTTP layer (src/targets/http.ts)
+// uses the same Retry-After parser, backoff and pause gate inside its own loop.
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so at most maxRetries + 1 requests). */
@@ -40,9 +41,10 @@ export interface RetryOptions {
  * Parses a Retry-After header into milliseconds. Graph sends seconds, sometimes fractional ("2.128");
  * RFC 9110 also allows an HTTP date. Returns undefined for a missing or unusable value.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
+export function parseRetryAfter(value: string | readonly string[] | null | undefined, now: number = Date.now()): number | undefined {
+  const raw = typeof value === 'string' ? value : value?.[0]; // a header given more than once: the first
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
   if (trimmed === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
   const date = Date.parse(trimmed);
@@ -51,9 +53,37 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 }
 
 /** Exponential backoff for retry number `retry` (1-based), with "equal jitter": half fixed, half random. */
-export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+/**
+ * A pause every request of one client honours: a Retry-After speaks about all of our requests to that
+ * server, not only the one it answered. `now` and `sleep` are replaceable for tests.
+ */
+export class PauseGate {
+  private until = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    // Global setTimeout (not timers/promises) so fake timers control it, as in withRetry.
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  /** Nothing is sent for `ms` from now (a longer pause already set stays). */
+  pauseFor(ms: number): void {
+    this.until = Math.max(this.until, this.now() + ms);
+  }
+
+  get paused(): boolean {
+    return this.until > this.now();
+  }
+
+  /** Resolves once the pause (extended meanwhile or not) is over. */
+  async wait(): Promise<void> {
+    for (let left = this.until - this.now(); left > 0; left = this.until - this.now()) await this.sleep(left);
+  }
 }
 
 export class RetryAfterTooLongError extends Error {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { backoffDelay, parseRetryAfter, PauseGate } from '../source/retry.js';
 import { TargetError, type TargetErrorKind } from './connector.js';
 import { createAuthenticator, type TargetAuthenticator } from './auth.js';
 import type { TargetConnectionOptions } from './scim/options.js';
@@ -81,16 +82,6 @@ export function emptyStats(): TargetRequestStats {
   };
 }
 
-/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw.trim())) return Math.round(Number(raw.trim()) * 1000);
-  const date = Date.parse(raw);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
-
 /** The pieces of a SCIM (or plain JSON / text) error body worth showing to a person. */
 export function describeErrorBody(body: unknown): { detail: string | undefined; scimType: string | undefined } {
   if (typeof body === 'string') {
@@ -137,7 +128,7 @@ export class TargetHttp {
   private readonly dispatcher: Dispatcher;
   private readonly setupError: Error | undefined;
   private nextSlotAt = 0;
-  private pausedUntil = 0;
+  private readonly gate: PauseGate;
 
   constructor(
     private readonly options: TargetConnectionOptions,
@@ -150,6 +141,7 @@ export class TargetHttp {
     this.sleep = deps.sleep ?? defaultSleep;
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.gate = new PauseGate(this.now, this.sleep);
     this.minSpacingMs = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0;
     let dispatcher: Dispatcher;
     try {
@@ -193,7 +185,7 @@ export class TargetHttp {
     let reauthentications = 0;
     for (;;) {
       attempt++;
-      if (this.pausedUntil > this.now()) await this.waitForGate();
+      if (this.gate.paused) await this.gate.wait();
       const outcome = await this.limit(() => this.attempt(req, url, body));
       if (outcome.kind === 'response') {
         const { response, authorization } = outcome;
@@ -212,7 +204,7 @@ export class TargetHttp {
           if (retryAfter === undefined || retryAfter <= MAX_RETRY_AFTER_MS) {
             const delay = Math.max(retryAfter ?? 0, this.backoff(attempt));
             // The whole target waits: the server spoke about all of our requests, not this one.
-            if (retryAfter !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + delay);
+            if (retryAfter !== undefined) this.gate.pauseFor(delay);
             this.stats.retries++;
             await this.sleep(delay);
             continue;
@@ -255,19 +247,8 @@ export class TargetHttp {
     return url;
   }
 
-  /** Exponential with "equal jitter": half the step fixed, half random, capped. */
   private backoff(attempt: number): number {
-    const { baseDelayMs, maxDelayMs } = this.options.retry;
-    const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + (this.random() * step) / 2);
-  }
-
-  private async waitForGate(): Promise<void> {
-    for (;;) {
-      const wait = this.pausedUntil - this.now();
-      if (wait <= 0) return;
-      await this.sleep(wait);
-    }
+    return backoffDelay(attempt, this.options.retry, this.random);
   }
 
   /** Requests-per-second budget: each request takes the next free slot, spaced 1/rps apart. */
@@ -285,7 +266,7 @@ export class TargetHttp {
     body: string | undefined,
   ): Promise<{ kind: 'response'; response: HttpResponse; authorization: string | undefined } | { kind: 'error'; error: Error }> {
     // A Retry-After may have arrived while this request queued for a slot.
-    if (this.pausedUntil > this.now()) await this.waitForGate();
+    if (this.gate.paused) await this.gate.wait();
     if (this.minSpacingMs > 0) await this.takeSlot();
     const headers: Record<string, string> = {
       accept: this.deps.accept ?? 'application/json',

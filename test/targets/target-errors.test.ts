@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TargetHttp, parseRetryAfter } from '../../src/targets/http.js';
+import { parseRetryAfter } from '../../src/source/retry.js';
+import { TargetHttp } from '../../src/targets/http.js';
 import { scimTargetOptionsSchema } from '../../src/targets/scim/options.js';
 
 interface ErrorCase { status: number; body: unknown; kind: string; scimType?: string; message?: string }
