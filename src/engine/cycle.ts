@@ -813,7 +813,6 @@ async function withTarget(
   try {
     await work(run);
     const quarantine = dryRun || run.skippedReason ? store.quarantine(run.target) ?? null : run.settleQuarantine();
-    if (!dryRun) store.pruneJournal(run.target);
     const after = requestCount(input.connector);
     const summary: CycleSummary = {
       runId: run.runId, target: run.target, kind,

@@ -80,10 +80,12 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     // One index entry less per logged object: lookups by target id are rare (an admin's query) and scan
-    // instead; the log is read by source id (one object's history) and by run.
+    // instead; the log is read by source id (one object's history) and by run. Journal entries now end by
+    // removal, so finished ones that earlier versions left (they pruned them at the end of each run) go.
     version: 3,
     up: (db) => {
-      db.exec('DROP INDEX IF EXISTS target_log_by_target_id');
+      db.exec(`DROP INDEX IF EXISTS target_log_by_target_id;
+        DELETE FROM target_journal WHERE state != 'pending'`);
     },
   },
 ];
@@ -252,7 +254,6 @@ export class TargetsStore {
       journalDiscard: db.prepare("DELETE FROM target_journal WHERE id = ? AND state = 'pending'"),
       journalPending: db.prepare("SELECT * FROM target_journal WHERE target = ? AND state = 'pending' ORDER BY created_at, rowid"),
       journalGet: db.prepare('SELECT * FROM target_journal WHERE id = ?'),
-      journalPrune: db.prepare("DELETE FROM target_journal WHERE target = ? AND state != 'pending'"),
       failure: db.prepare('SELECT * FROM target_failures WHERE target = ? AND type = ? AND source_id = ?'),
       putFailure: db.prepare(`INSERT INTO target_failures (target, type, source_id, attempts, first_failed_at, last_failed_at, next_retry_at, code, message, counts_for_quarantine)
         VALUES (@target, @type, @sourceId, @attempts, @firstFailedAt, @lastFailedAt, @nextRetryAt, @code, @message, @countsForQuarantine)
@@ -451,11 +452,6 @@ export class TargetsStore {
   /** Operations that were sent (or about to be) when the process stopped. */
   pendingOperations(target: string): JournalEntry[] {
     return (this.s.journalPending.all(target) as JournalRow[]).map(rowToJournal);
-  }
-
-  /** Drops finished entries: the journal exists for crash recovery; the provisioning log is the audit trail. */
-  pruneJournal(target: string): void {
-    this.s.journalPrune.run(target);
   }
 
   // ── failures and retries ─────────────────────────────────────────────────────────────────────────

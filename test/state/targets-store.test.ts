@@ -74,6 +74,19 @@ describe('targets store: journal', () => {
     expect(s2.pendingOperations('a')).toHaveLength(1);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
+
+  it('migration 3 drops the finished entries earlier versions left, and keeps the pending ones', () => {
+    const s1 = store();
+    const op: PlannedOperation = { kind: 'create', type: 'user', sourceId: 'u1', displayName: 'u1', attributes: { userName: 'u1' }, match: [{ path: 'userName', value: 'u1' }] };
+    const pending = s1.journalBegin('a', 'run1', op);
+    const done = s1.journalBegin('a', 'run1', { ...op, sourceId: 'u2' });
+    // As an earlier version finished an entry, then the state file before migration 3.
+    s1.db.prepare("UPDATE target_journal SET state = 'done', result = '{}' WHERE id = ?").run(done);
+    s1.db.prepare("DELETE FROM schema_migrations WHERE module = 'targets' AND version = 3").run();
+    const s2 = new TargetsStore(s1.db);
+    expect(s2.journalEntry(done)).toBeUndefined();
+    expect(s2.pendingOperations('a').map((e) => e.id)).toEqual([pending]);
+  });
 });
 
 describe('targets store: failures', () => {
