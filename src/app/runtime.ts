@@ -16,9 +16,9 @@ import type { DesiredObject, Link, LinkStatus, PlannedOperation, ProvisioningLog
 import { EntraSyncError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { SyncMetrics } from '../observability/metrics.js';
-import { createSourceReader, type ReadSummary, type SourceReader } from '../source/reader.js';
+import { createSourceReader, type ReadOptions, type ReadSummary, type SourceReader } from '../source/reader.js';
 import type { ReadProgress } from '../source/delta.js';
-import type { SourceGroupRecord, SourceUserRecord } from '../source/types.js';
+import type { LiveRead, SourceGroupRecord, SourceUserRecord } from '../source/types.js';
 import { openDatabase, type Db } from '../state/db.js';
 import { SourceStoreImpl } from '../state/source-store.js';
 import { TargetsStore, type LogQuery, type QuarantineState, type RunRecord, type SavedPlan } from '../state/targets-store.js';
@@ -38,7 +38,15 @@ export interface RuntimeOptions {
   onProgress?: (progress: RuntimeProgress) => void;
   /** Overrides of every target's cycle policy (tests, benchmarks). */
   policy?: Partial<CyclePolicy>;
+  /**
+   * `sync` commits a long users round in chunks of this many users and applies them while the rest is read
+   * (default READ_CHUNK_USERS; tests use small chunks). 0 turns it off: the whole read, then the cycles.
+   */
+  readChunkUsers?: number;
 }
+
+/** Users per chunk when `sync` applies a long users round while it is still being read. */
+export const READ_CHUNK_USERS = 5000;
 
 export type RuntimeProgress =
   | { stage: 'read'; phase: ReadProgress['phase']; pages: number; items: number }
@@ -201,14 +209,29 @@ export class Runtime {
     return this.slot(target).compiled;
   }
 
-  /** One Graph read, then one cycle per target, each with its own links, plans and failures. */
+  /**
+   * One Graph read, then one cycle per target, each with its own links, plans and failures. A long users
+   * round is committed in chunks, and the first target's cycle applies each chunk while the rest is read
+   * (the targets after it start once the read is done); a full comparison (`--full`) reads everything first.
+   */
   async sync(options: { target?: string; full?: boolean; dryRun?: boolean } = {}): Promise<SyncReport> {
     const slots = this.select(options.target);
-    const read = await this.read(options.full ?? false);
+    const full = options.full ?? false;
+    const chunkUsers = full ? 0 : this.options.readChunkUsers ?? READ_CHUNK_USERS;
+    let onLive: (live: LiveRead) => void = () => undefined;
+    const liveStarted = new Promise<{ live: LiveRead }>((resolve) => { onLive = (live) => resolve({ live }); });
+    const reading = this.read(full, chunkUsers > 0 ? { chunkUsers, onLive } : undefined);
+    // The read fails before its first chunk: nothing was committed and no cycle starts.
+    const first = await Promise.race([reading.then((read) => ({ read })), liveStarted]);
+    const live = 'live' in first ? first.live : undefined;
+    let readError: unknown;
+    const readDone = reading.catch((err: unknown) => { readError = err; return undefined; });
     const targets: TargetOutcome[] = [];
     for (const slot of slots) {
-      targets.push(await this.guard(slot, () => runCycle(this.cycleInput(slot, { full: options.full ?? false, dryRun: options.dryRun }))));
+      targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
     }
+    const read = await readDone;
+    if (!read) throw readError;
     return { read, targets };
   }
 
@@ -423,9 +446,9 @@ export class Runtime {
     };
   }
 
-  private async read(full: boolean): Promise<ReadSummary> {
+  private async read(full: boolean, stream?: ReadOptions['stream']): Promise<ReadSummary> {
     const progress = this.options.onProgress;
-    return this.reader.read({ full, ...(progress ? { onProgress: (p: ReadProgress) => progress({ stage: 'read', ...p }) } : {}) });
+    return this.reader.read({ full, ...(stream ? { stream } : {}), ...(progress ? { onProgress: (p: ReadProgress) => progress({ stage: 'read', ...p }) } : {}) });
   }
 
   /** One target's failure to run never stops the others: it becomes that target's outcome. */

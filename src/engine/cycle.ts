@@ -9,7 +9,7 @@ import { setImmediate } from 'node:timers';
 import { randomUUID } from 'node:crypto';
 import { EntraSyncError } from '../errors.js';
 import type { TargetConfig } from '../config/schema.js';
-import type { SourceGroupRecord, SourceStore, SourceUserRecord } from '../source/types.js';
+import type { LiveRead, SourceGroupRecord, SourceStore, SourceUserRecord } from '../source/types.js';
 import type { ObjectType, TargetConnector } from '../targets/connector.js';
 import { leaseHeldError, type QuarantineState, type SavedPlan, type TargetsStore } from '../state/targets-store.js';
 import { ApplySession, applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
@@ -88,6 +88,12 @@ export interface CycleOptions {
 export interface CycleInput {
   store: TargetsStore;
   source: SourceStore;
+  /**
+   * A read still committing users in chunks (not for full cycles or provisioning on demand): the cycle applies
+   * each chunk as it lands, waits for the next, and takes the read's final commit as its end. A read that
+   * fails stops the cycle after what it applied (error SOURCE_READ_FAILED; the cursor stays).
+   */
+  live?: LiveRead;
   compiled: CompiledTarget;
   connector: TargetConnector;
   options?: CycleOptions;
@@ -153,7 +159,7 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
     let inFlight: Promise<void> | undefined;
     const settle = async () => { const applying = inFlight; inFlight = undefined; await applying; };
     for (;;) {
-      let step: IteratorResult<PlannedBatch | typeof BARRIER>;
+      let step: IteratorResult<PlannedBatch | typeof BARRIER | typeof WAIT>;
       try {
         step = planned.next();
       } catch (err) {
@@ -163,6 +169,8 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
       if (step.done) break;
       const batch = step.value;
       if (batch === BARRIER) { await settle(); if (run.stopped) break; continue; }
+      // Caught up with a read still under way: the batch in flight goes on while the next chunk is read.
+      if (batch === WAIT) { await input.live?.changed(); if (input.live?.state === 'failed') break; continue; }
       held.push(...batch.destructive);
       if (options.dryRun) { run.collect(batch.operations); continue; }
       await settle();
@@ -172,6 +180,9 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
       await new Promise<void>((resolve) => setImmediate(resolve)); // let this batch's first requests leave
     }
     await settle();
+    if (input.live?.state === 'failed') {
+      throw new EntraSyncError('SOURCE_READ_FAILED', `the Graph read failed while this cycle applied its users: the ${run.sent} operations sent stay applied, nothing else was planned, and the next cycle goes on from here`);
+    }
     if (!run.stopped) {
       held = run.threshold(held, !options.dryRun);
       if (options.dryRun) run.collect(held);
@@ -422,6 +433,8 @@ type SourceRecord = SourceUserRecord | SourceGroupRecord;
 
 /** Yielded by the planner when what comes next needs every batch before it applied. */
 const BARRIER = Symbol('barrier');
+/** Yielded by the planner when it has planned every user a live read committed so far: wait for the next chunk. */
+const WAIT = Symbol('wait for the read');
 
 interface PlannedBatch {
   operations: PlannedOperation[];
@@ -443,6 +456,8 @@ class TargetRun {
   staged = 0;
   deferredMembers = 0;
   backfilled = 0;
+  /** Source ids of the last batch planned: the only one that can still be in flight while the next is planned. */
+  private lastBatchIds = new Set<string>();
   stopped: ApplyResult['stopped'] = null;
   recovered: RecoveryReport = { landed: [], replanned: [] };
   skippedReason: string | undefined;
@@ -556,7 +571,7 @@ class TargetRun {
   heldSteps = (op: PlannedOperation): ProvisioningStep[] => this.heldStepMap.get(`${op.type}:${op.sourceId}`) ?? [];
 
   /** Changed (or all, or only the named) objects, mapped and planned in batches; due retries are folded in. */
-  *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch | typeof BARRIER> {
+  *plan(full: boolean, only: CycleOptions['only']): Generator<PlannedBatch | typeof BARRIER | typeof WAIT> {
     const { store } = this.input;
     const source = this.input.source!;
     const now = this.now();
@@ -579,16 +594,31 @@ class TargetRun {
     };
     // Changed objects streamed from the source store's keyset pages (no statement is held open between them,
     // so the cycle writes and awaits freely): never the whole list in memory, and each record read once.
-    const cursorTo = this.cursor.to;
-    const from = this.cursor.from;
-    function* changedIds(type: ObjectType, due: Set<string>): Generator<SourceRecord> {
-      const records = type === 'user'
-        ? (full ? source.allUsers() : source.changedUsers(from))
-        : (full ? source.allGroups() : source.changedGroups(from));
-      for (const r of records) {
-        if (!full && r.seq > cursorTo) return;
-        due.delete(r.id);
-        yield r;
+    const cursor = this.cursor;
+    const from = cursor.from;
+    // With a live read, users keep arriving until it ends: the cursor's end follows its commits until then.
+    const live = full || only ? undefined : this.input.live;
+    function* changedIds(type: ObjectType, due: Set<string>): Generator<SourceRecord | typeof WAIT> {
+      let ended = type !== 'user' || live === undefined;
+      for (let after = from; ;) {
+        const records = type === 'user'
+          ? (full ? source.allUsers() : source.changedUsers(after))
+          : (full ? source.allGroups() : source.changedGroups(after));
+        for (const r of records) {
+          if (!full && r.seq > cursor.to) {
+            if (ended) return;
+            cursor.to = source.currentSeq(); // a chunk committed since we looked
+          }
+          due.delete(r.id);
+          after = r.seq;
+          yield r;
+        }
+        if (ended || live === undefined) return;
+        // Still reading (or failed, which the cycle sees when it waits): wait for the next chunk.
+        if (live.state !== 'done') { yield WAIT; continue; }
+        // The read's last commit is in: what it committed after our last look is the end of this cycle.
+        ended = true;
+        cursor.to = source.currentSeq();
       }
     }
 
@@ -621,20 +651,30 @@ class TargetRun {
 
   /** Maps and plans `ids` (or records already read) in batches; the caller applies each while the next is planned. */
   private *planBatches(
-    type: ObjectType, ids: Iterable<string | SourceRecord>,
+    type: ObjectType, ids: Iterable<string | SourceRecord | typeof WAIT>,
     how: { retries: ReadonlySet<string>; ctx: MappingContext; pendingHolders: Set<string>; planned: Set<string>; examined?: Set<string>; note?: string },
-  ): Generator<PlannedBatch> {
+  ): Generator<PlannedBatch | typeof BARRIER | typeof WAIT> {
     const { store, compiled } = this.input;
     const { retries, ctx, pendingHolders } = how;
     const it = ids[Symbol.iterator]();
     for (let done = false; !done;) {
       const chunk: (string | SourceRecord)[] = [];
+      let wait = false;
       while (chunk.length < this.policy.batchSize) {
         const n = it.next();
         if (n.done) { done = true; break; }
+        if (n.value === WAIT) { wait = true; break; }
         chunk.push(n.value);
       }
-      if (chunk.length === 0) break;
+      if (chunk.length === 0) {
+        if (wait) { yield WAIT; continue; }
+        break;
+      }
+      // An object met again while the batch that planned it may still be in flight (a live read committed it
+      // twice): wait for that batch, so this plan sees the link it writes.
+      const ids = chunk.map((item) => (typeof item === 'string' ? item : item.id));
+      if (ids.some((id) => this.lastBatchIds.has(id))) yield BARRIER;
+      this.lastBatchIds = new Set(ids);
       const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
       const steps = new Map<string, ProvisioningStep[]>();
       batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
@@ -671,6 +711,7 @@ class TargetRun {
         }
       });
       yield batch;
+      if (wait) yield WAIT;
     }
   }
 

@@ -7,12 +7,12 @@ import type { CommitSummary, SourceStoreImpl } from '../state/source-store.js';
 import { readAppRoles } from './app-roles.js';
 import { createTokenSource } from './auth.js';
 import { resolveEndpoints } from './clouds.js';
-import { readAssignments, readDeltaRound, type ReadProgress, type RoundMode } from './delta.js';
+import { readAssignments, readDeltaRound, type ReadProgress, type RoundMode, type RoundResult } from './delta.js';
 import { createGraphHttp, GraphRequestError, type GraphHttp } from './graph.js';
 import { createDispatcher, createMsalNetworkClient } from './network.js';
 import type { SourceOptions } from './options.js';
 import type { RetryOptions } from './retry.js';
-import type { SourceGroupRecord, SourceMember, SourceUserRecord } from './types.js';
+import type { LiveRead, SourceAppRole, SourceGroupRecord, SourceMember, SourceUserRecord } from './types.js';
 
 /** Always selected: the join key, the sign-in name and the enabled flag drive provisioning whatever the mappings. */
 export const ALWAYS_SELECTED_USER_ATTRIBUTES = ['id', 'userPrincipalName', 'accountEnabled'] as const;
@@ -40,6 +40,15 @@ export interface ReadOptions {
   /** Ignore the stored delta links and read everything (objects not seen are then treated as deleted). */
   full?: boolean;
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * Commit a long users round in chunks as it is read: once the assignments, app roles and groups are read
+   * (and committed with the first chunk), every time at least `chunkUsers` users wait in the stage. `onLive`
+   * is called at the first such commit, while the rest of the round is still being read. The round's delta
+   * link, and for a full round its deletions, still wait for its last page; a read that fails after a chunk
+   * keeps the chunks (they are what Graph said) but not the delta link, so the next read repeats the round.
+   * Unset, or a round that never reaches a chunk: everything is committed at once at the end.
+   */
+  stream?: { chunkUsers: number; onLive: (live: LiveRead) => void };
 }
 
 export interface SourceReader {
@@ -127,23 +136,46 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       if (!stored || stored.selectSignature !== signature) return undefined;
       return stored.link;
     };
+    const live = new LiveReadState();
+    const summed: CommitSummary = { usersChanged: 0, usersRemoved: 0, groupsChanged: 0, groupsRemoved: 0, scopeChanges: 0 };
+    const commit = (input: Parameters<SourceStoreImpl['commit']>[0]) => {
+      const c = store.commit(input);
+      for (const k of Object.keys(summed) as (keyof CommitSummary)[]) summed[k] += c[k];
+    };
+    // Set once the assignments, app roles and groups are read; committed with the first users chunk.
+    let others: { appRoles: SourceAppRole[] | undefined; groups: RoundResult } | undefined;
+    const groupsCommit = (groups: RoundResult, appRoles: SourceAppRole[] | undefined) => ({
+      groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
+      assignments: true,
+      ...(appRoles ? { appRoles } : {}),
+    });
+    let streaming = false;
+    const afterUsersPage = (mode: RoundMode) => {
+      const stream = readOptions.stream;
+      if (!stream || !others || store.stagedUsersPending() < stream.chunkUsers) return;
+      commit({ users: { mode, partial: true }, ...(streaming ? {} : groupsCommit(others.groups, others.appRoles)) });
+      if (!streaming) { streaming = true; stream.onLive(live); }
+      live.notify();
+    };
     try {
       // The assignments, the app roles, and the users and groups rounds are independent page sequences, each
       // staged into its own tables: they are read side by side, so the read takes as long as the longest.
-      const [assignments, appRoles, users, groups] = await allOrFirstError([
+      const rest = allOrFirstError([
         refreshAssignments(readOptions.onProgress),
         appRolesIfUsed(),
-        readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, logger: deps.logger }),
         readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger }),
+      ] as const).then((r) => { others = { appRoles: r[1], groups: r[2] }; return r; });
+      const [[assignments, appRoles, groups], users] = await allOrFirstError([
+        rest,
+        readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, afterPage: afterUsersPage, logger: deps.logger }),
       ] as const);
-      const committed = store.commit({
+      commit({
         users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
-        groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
-        assignments: true,
-        ...(appRoles ? { appRoles } : {}),
+        ...(streaming ? {} : groupsCommit(groups, appRoles)),
       });
+      live.end('done');
       const summary: ReadSummary = {
-        ...committed,
+        ...summed,
         full: users.mode === 'full' || groups.mode === 'full',
         users: { mode: users.mode, pages: users.pages, items: users.items, resynced: users.resynced },
         groups: { mode: groups.mode, pages: groups.pages, items: groups.items, resynced: groups.resynced },
@@ -155,8 +187,11 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       deps.logger?.info({ component: 'source', ...summary }, 'read Entra');
       return summary;
     } catch (err) {
-      // Nothing was applied; drop the partial stage so it cannot be mistaken for a round later.
+      // Drop the partial stage so it cannot be mistaken for a round later. Nothing was applied, unless users
+      // were committed in chunks: those stay, but without the round's delta link, so the round is read again.
       store.clearStage();
+      live.end('failed');
+      if (streaming) deps.logger?.warn({ component: 'source', usersCommitted: summed.usersChanged }, 'read failed after committing users in chunks; they stay, and the next read repeats the round');
       throw err;
     }
   }
@@ -247,4 +282,26 @@ async function allOrFirstError<T extends readonly unknown[]>(promises: { [K in k
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** What a streaming read tells the cycles applying its chunks. */
+class LiveReadState implements LiveRead {
+  state: LiveRead['state'] = 'reading';
+  private waiters: (() => void)[] = [];
+
+  changed(): Promise<void> {
+    if (this.state !== 'reading') return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  notify(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  end(state: 'done' | 'failed'): void {
+    this.state = state;
+    this.notify();
+  }
 }

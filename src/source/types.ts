@@ -54,6 +54,17 @@ export interface SourceMember {
   type: 'user' | 'group';
 }
 
+/**
+ * A read still under way whose users are being committed in chunks (see ReadOptions.stream): a cycle can
+ * apply what is committed while the rest is read.
+ */
+export interface LiveRead {
+  /** 'reading' until the read ends; then 'done' (all of it committed) or 'failed' (the chunks committed stay). */
+  readonly state: 'reading' | 'done' | 'failed';
+  /** Settles at the next commit or when the read ends, whichever comes first; never rejects. */
+  changed(): Promise<void>;
+}
+
 export interface SourceStore {
   /** Highest seq written so far (0 for an empty store). */
   currentSeq(): number;

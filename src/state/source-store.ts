@@ -69,6 +69,16 @@ const migrations: Migration[] = [
       db.exec('ALTER TABLE source_groups ADD COLUMN delta_seen INTEGER NOT NULL DEFAULT 1');
     },
   },
+  {
+    // When each staged user was last staged (a counter that only grows): a long users round is applied in
+    // chunks as it is read, each chunk being the rows staged since the last one; the stage itself stays
+    // whole until the round ends, since a full round's deletions are what it did not list.
+    version: 4,
+    up: (db) => {
+      db.exec(`ALTER TABLE source_stage_users ADD COLUMN staged_n INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX source_stage_users_n ON source_stage_users(staged_n)`);
+    },
+  },
 ];
 
 export type DeltaKind = 'users' | 'groups';
@@ -84,6 +94,11 @@ export type ApplyMode =
 
 export interface StagedRound {
   mode: ApplyMode;
+  /**
+   * Users only: the pages read so far of a round that is still being read. They are applied, and the stage
+   * is kept: the round's delta link and (for a full round) its deletions wait for the commit that ends it.
+   */
+  partial?: boolean;
   /** Stored with the round (not for 'snapshot'). */
   deltaLink?: string;
   /** The query the delta link tracks (e.g. the $select list); a different one forces a full round. */
@@ -121,6 +136,7 @@ export interface StagedAssignment {
 
 interface UserRow { id: string; attributes: string; removed: string | null; assigned: number; app_role_ids: string; seq: number }
 interface AppRoleRow { id: string; value: string | null; display_name: string | null; is_enabled: number }
+interface StagedUserRow { id: string; patch: string; removed: string | null; staged_n: number }
 interface GroupRow { id: string; attributes: string; removed: string | null; assigned: number; seq: number; delta_seen: number }
 
 const BATCH = 500;
@@ -164,6 +180,9 @@ export class SourceStoreImpl implements SourceStore {
   private readonly stmt;
   /** Role definitions by id: a handful per app, read into memory so every user record can carry its roles. */
   private roleDefinitions = new Map<string, SourceAppRole>();
+  /** Counts every user staged (the stage's `staged_n`); staged rows above `usersAppliedN` are not applied yet. */
+  private stagedN = 0;
+  private usersAppliedN = 0;
 
   constructor(readonly db: Db, private settings: ScopeSettings = { scope: 'assigned', flattenNestedGroups: false }) {
     migrate(db, 'source', migrations);
@@ -197,7 +216,8 @@ export class SourceStoreImpl implements SourceStore {
       meta: db.prepare<[string], { value: string }>('SELECT value FROM source_meta WHERE key = ?'),
       setMeta: db.prepare('INSERT INTO source_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       stageUserGet: db.prepare<[string], { patch: string; removed: string | null }>('SELECT patch, removed FROM source_stage_users WHERE id = ?'),
-      stageUserPut: db.prepare('INSERT INTO source_stage_users (id, patch, removed) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET patch = excluded.patch, removed = excluded.removed'),
+      stageUserPut: db.prepare(`INSERT INTO source_stage_users (id, patch, removed, staged_n) VALUES (?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET patch = excluded.patch, removed = excluded.removed, staged_n = excluded.staged_n`),
       stageGroupGet: db.prepare<[string], { patch: string; removed: string | null }>('SELECT patch, removed FROM source_stage_groups WHERE id = ?'),
       stageGroupPut: db.prepare('INSERT INTO source_stage_groups (id, patch, removed) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET patch = excluded.patch, removed = excluded.removed'),
       stageMemberPut: db.prepare('INSERT INTO source_stage_members (group_id, member_id, member_type, removed) VALUES (?, ?, ?, ?) ON CONFLICT(group_id, member_id) DO UPDATE SET member_type = excluded.member_type, removed = excluded.removed'),
@@ -220,7 +240,8 @@ export class SourceStoreImpl implements SourceStore {
       replaceMembersInsert: db.prepare(`INSERT OR IGNORE INTO source_memberships (group_id, member_id, member_type)
         SELECT group_id, member_id, member_type FROM source_stage_members WHERE group_id = ? AND removed = 0`),
       dropMembershipsOf: db.prepare('DELETE FROM source_memberships WHERE group_id = @p OR member_id = @p'),
-      stageUsersAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_users WHERE id > ? ORDER BY id LIMIT ?'),
+      stageUsersAfter: db.prepare<[string, number], StagedUserRow>('SELECT id, patch, removed, staged_n FROM source_stage_users WHERE id > ? ORDER BY id LIMIT ?'),
+      stageUsersStagedAfter: db.prepare<[number, number], StagedUserRow>('SELECT id, patch, removed, staged_n FROM source_stage_users WHERE staged_n > ? ORDER BY staged_n LIMIT ?'),
       stageGroupsAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_groups WHERE id > ? ORDER BY id LIMIT ?'),
       deltaLink: db.prepare<[string], { link: string; select_signature: string }>('SELECT link, select_signature FROM source_delta_links WHERE kind = ?'),
       appRoles: db.prepare<[], AppRoleRow>('SELECT id, value, display_name, is_enabled FROM source_app_roles ORDER BY id'),
@@ -325,7 +346,7 @@ export class SourceStoreImpl implements SourceStore {
   /** Empties the stage of the given kinds (an interrupted round leaves leftovers; they are never applied). */
   clearStage(kinds: ('users' | 'groups' | 'assignments')[] = ['users', 'groups', 'assignments']): void {
     this.db.transaction(() => {
-      if (kinds.includes('users')) this.db.exec('DELETE FROM source_stage_users');
+      if (kinds.includes('users')) { this.db.exec('DELETE FROM source_stage_users'); this.usersAppliedN = 0; }
       if (kinds.includes('groups')) this.db.exec('DELETE FROM source_stage_groups; DELETE FROM source_stage_members');
       if (kinds.includes('assignments')) this.db.exec('DELETE FROM source_stage_assignments');
     })();
@@ -339,10 +360,11 @@ export class SourceStoreImpl implements SourceStore {
         const removed = removalOf(item);
         const prev = this.stmt.stageUserGet.get(id);
         if (removed) {
-          this.stmt.stageUserPut.run(id, prev?.patch ?? '{}', removed);
+          this.stmt.stageUserPut.run(id, prev?.patch ?? '{}', removed, ++this.stagedN);
         } else {
+          // The patch accumulates over the round even once a chunk applied it: a full round's object is complete.
           const patch = { ...(prev ? (JSON.parse(prev.patch) as Record<string, unknown>) : {}), ...itemProperties(item) };
-          this.stmt.stageUserPut.run(id, JSON.stringify(patch), null);
+          this.stmt.stageUserPut.run(id, JSON.stringify(patch), null, ++this.stagedN);
         }
       }
     })();
@@ -388,19 +410,23 @@ export class SourceStoreImpl implements SourceStore {
 
   /**
    * Applies the staged rounds in one transaction: objects, memberships, assignments, scope, seqs and the
-   * delta links all commit together or not at all. Clears the stages it consumed.
+   * delta links all commit together or not at all. Clears the stages it consumed (a partial users commit
+   * keeps the users stage for the commit that ends the round).
    */
   commit(input: CommitInput): CommitSummary {
+    const partialUsers = input.users?.partial === true;
     const result = this.db.transaction(() => {
       this.db.exec('DELETE FROM source_bump_users; DELETE FROM source_bump_groups');
       const summary: CommitSummary = { usersChanged: 0, usersRemoved: 0, groupsChanged: 0, groupsRemoved: 0, scopeChanges: 0 };
       const now = new Date().toISOString();
       if (input.users) {
-        summary.usersRemoved += this.applyUsers(input.users.mode);
-        if (input.users.mode !== 'snapshot' && input.users.deltaLink) {
-          this.stmt.setDeltaLink.run('users', input.users.deltaLink, input.users.selectSignature ?? '', now);
+        summary.usersRemoved += this.applyUsers(input.users.mode, partialUsers);
+        if (!partialUsers) {
+          if (input.users.mode !== 'snapshot' && input.users.deltaLink) {
+            this.stmt.setDeltaLink.run('users', input.users.deltaLink, input.users.selectSignature ?? '', now);
+          }
+          this.db.exec('DELETE FROM source_stage_users');
         }
-        this.db.exec('DELETE FROM source_stage_users');
       }
       if (input.groups) {
         summary.groupsRemoved += this.applyGroups(input.groups.mode);
@@ -415,7 +441,9 @@ export class SourceStoreImpl implements SourceStore {
           DELETE FROM source_stage_assignments`);
       }
       if (input.appRoles) this.replaceRoleDefinitions(input.appRoles);
-      summary.scopeChanges = this.recomputeScope();
+      // A chunk of users alone (assignments and groups unchanged since the last commit) can change the scope of
+      // its own users only.
+      summary.scopeChanges = this.recomputeScope(partialUsers && !input.groups && !input.assignments && !input.appRoles);
       const seq = this.currentSeq();
       const u = this.db.prepare(`UPDATE source_users SET seq = @p + (SELECT n FROM source_bump_users b WHERE b.id = source_users.id)
         WHERE id IN (SELECT id FROM source_bump_users)`).run({ p: seq });
@@ -428,8 +456,14 @@ export class SourceStoreImpl implements SourceStore {
       this.stmt.setMeta.run('seq', String(seq + usersBumped + groupsBumped));
       return summary;
     })();
+    this.usersAppliedN = partialUsers ? this.stagedN : input.users ? 0 : this.usersAppliedN;
     if (input.appRoles) this.loadRoleDefinitions();
     return result;
+  }
+
+  /** Users staged (or staged again) since the stage was last applied: what a partial commit would apply now. */
+  stagedUsersPending(): number {
+    return this.stagedN - this.usersAppliedN;
   }
 
   /**
@@ -470,11 +504,19 @@ export class SourceStoreImpl implements SourceStore {
     return record;
   }
 
-  /** Returns how many users became removed. */
-  private applyUsers(mode: ApplyMode): number {
+  /**
+   * Applies the staged users not applied yet (all of them, unless a partial commit of this round came before)
+   * and, when a full round ends, marks whoever it did not list as deleted. Returns how many became removed.
+   */
+  private applyUsers(mode: ApplyMode, partial: boolean): number {
     let removedCount = 0;
-    for (let after = ''; ;) {
-      const staged = this.stmt.stageUsersAfter.all(after, BATCH);
+    const sinceN = this.usersAppliedN;
+    // The whole stage in id order; after a partial commit, the rows staged since, in the order they came.
+    const next = (after: StagedUserRow | undefined) => (sinceN === 0
+      ? this.stmt.stageUsersAfter.all(after?.id ?? '', BATCH)
+      : this.stmt.stageUsersStagedAfter.all(after?.staged_n ?? sinceN, BATCH));
+    for (let after: StagedUserRow | undefined; ;) {
+      const staged = next(after);
       for (const s of staged) {
         const existing = this.stmt.user.get(s.id);
         if (s.removed) {
@@ -500,9 +542,9 @@ export class SourceStoreImpl implements SourceStore {
         this.stmt.bumpUser.run(s.id);
       }
       if (staged.length < BATCH) break;
-      after = staged[staged.length - 1]!.id;
+      after = staged[staged.length - 1]!;
     }
-    if (mode === 'full') {
+    if (mode === 'full' && !partial) {
       // Not in a complete full round = no longer in the directory.
       this.db.exec(`INSERT OR IGNORE INTO source_bump_users (id)
         SELECT id FROM source_users u WHERE (u.removed IS NULL OR u.removed <> 'deleted')
@@ -572,13 +614,17 @@ export class SourceStoreImpl implements SourceStore {
   /**
    * Recomputes `assigned` and `appRoleIds` for every user and `assigned` for every group, in SQL (no tenant in
    * memory), and marks the ones that changed for a seq bump. Returns the number of users whose scope changed.
+   * `onlyBumped`: assignments, groups and memberships are as at the last commit, so only the users this
+   * commit bumped (a chunk of a users round) can have changed; the rest is not looked at.
    */
-  private recomputeScope(): number {
+  private recomputeScope(onlyBumped = false): number {
     const all = this.settings.scope === 'all' ? 1 : 0;
     const db = this.db;
+    const users = onlyBumped ? ' AND m.member_id IN (SELECT id FROM source_bump_users)' : '';
     db.exec('DELETE FROM source_scope_pairs; DELETE FROM source_scope_new; DELETE FROM source_scope_changed');
     db.exec(`INSERT OR IGNORE INTO source_scope_pairs
-      SELECT principal_id, app_role_id FROM source_assignments WHERE principal_type = 'User'`);
+      SELECT principal_id, app_role_id FROM source_assignments WHERE principal_type = 'User'
+      ${onlyBumped ? 'AND principal_id IN (SELECT id FROM source_bump_users)' : ''}`);
     if (this.settings.flattenNestedGroups) {
       // UNION (not UNION ALL) drops rows already reached, so membership cycles terminate.
       db.exec(`WITH RECURSIVE reach(root, gid) AS (
@@ -592,19 +638,20 @@ export class SourceStoreImpl implements SourceStore {
         INSERT OR IGNORE INTO source_scope_pairs
           SELECT m.member_id, a.app_role_id FROM reach r
             JOIN source_assignments a ON a.principal_id = r.root AND a.principal_type = 'Group'
-            JOIN source_memberships m ON m.group_id = r.gid AND m.member_type = 'user'`);
+            JOIN source_memberships m ON m.group_id = r.gid AND m.member_type = 'user'${users}`);
     } else {
       // Entra's rule: direct members of an assigned group only.
       db.exec(`INSERT OR IGNORE INTO source_scope_pairs
         SELECT m.member_id, a.app_role_id FROM source_assignments a
           JOIN source_memberships m ON m.group_id = a.principal_id AND m.member_type = 'user'
           LEFT JOIN source_groups g ON g.id = a.principal_id
-          WHERE a.principal_type = 'Group' AND g.removed IS NULL`);
+          WHERE a.principal_type = 'Group' AND g.removed IS NULL${users}`);
     }
     db.exec(`INSERT INTO source_scope_new
       SELECT user_id, json_group_array(app_role_id ORDER BY app_role_id) FROM source_scope_pairs GROUP BY user_id`);
     db.prepare(`INSERT INTO source_scope_changed
-      SELECT u.id FROM source_users u LEFT JOIN source_scope_new s ON s.user_id = u.id
+      SELECT u.id FROM ${onlyBumped ? 'source_bump_users b JOIN source_users u ON u.id = b.id' : 'source_users u'}
+      LEFT JOIN source_scope_new s ON s.user_id = u.id
       WHERE u.assigned <> (CASE WHEN @p = 1 OR s.user_id IS NOT NULL THEN 1 ELSE 0 END)
          OR u.app_role_ids <> COALESCE(s.roles, '[]')`).run({ p: all });
     db.prepare(`UPDATE source_users SET
@@ -614,6 +661,7 @@ export class SourceStoreImpl implements SourceStore {
     const scopeChanged = Number((db.prepare('SELECT COUNT(*) AS c FROM source_scope_changed').get() as { c: number }).c);
     db.exec('INSERT OR IGNORE INTO source_bump_users (id) SELECT id FROM source_scope_changed');
     db.exec('DELETE FROM source_scope_changed');
+    if (onlyBumped) return scopeChanged;
     db.prepare(`INSERT INTO source_scope_changed
       SELECT g.id FROM source_groups g WHERE g.assigned <> (CASE WHEN @p = 1 OR EXISTS (
         SELECT 1 FROM source_assignments a WHERE a.principal_id = g.id AND a.principal_type = 'Group') THEN 1 ELSE 0 END)`).run({ p: all });
