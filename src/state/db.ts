@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { EntraSyncError } from '../errors.js';
+import { AUTOCHECKPOINT_PAGES, checkpointInBackground } from './checkpointer.js';
 
 export type Db = BetterSqlite3.Database;
 
@@ -15,7 +16,8 @@ export type Db = BetterSqlite3.Database;
 // load 13 (installed as the alias better-sqlite3-napi) on Node 22+, 12 on Node 20.
 const require = createRequire(import.meta.url);
 const nodeMajor = Number(process.versions.node.split('.')[0]);
-const Database = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
+const driverName = nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+const Database = require(driverName) as typeof BetterSqlite3;
 
 /** Which SQLite driver this process loaded (for `status` and bug reports). */
 export const sqliteDriver = nodeMajor >= 22 ? 'better-sqlite3@13 (Node-API)' : 'better-sqlite3@12';
@@ -26,7 +28,15 @@ export interface Migration {
   up: (db: Db) => void;
 }
 
-export function openDatabase(file: string): Db {
+export interface OpenOptions {
+  /**
+   * Checkpoint the WAL on a worker thread instead of inside commits on the event loop (see checkpointer.ts):
+   * for the long-running runtime, whose event loop reads target answers while it commits.
+   */
+  backgroundCheckpoint?: boolean;
+}
+
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (file !== ':memory:') {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Create the file ourselves so its mode is 0600 before SQLite writes a byte into it.
@@ -44,7 +54,7 @@ export function openDatabase(file: string): Db {
   // NORMAL a commit does not wait for the disk, a checkpoint does (it syncs the database file), and it runs
   // inside whichever commit crosses the limit, on the event loop. Fewer, larger checkpoints also write a page
   // changed many times between them only once.
-  db.pragma('wal_autocheckpoint = 8192');
+  db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   // SQLite's own default page cache (2 MB) rather than better-sqlite3's build default (16 MB): the state
@@ -57,6 +67,7 @@ export function openDatabase(file: string): Db {
     for (const suffix of ['', '-wal', '-shm']) {
       try { fs.chmodSync(file + suffix, 0o600); } catch { /* the -wal/-shm files may not exist yet */ }
     }
+    if (options.backgroundCheckpoint) checkpointInBackground(db, path.resolve(file), require.resolve(driverName));
   }
   return db;
 }

@@ -1,0 +1,64 @@
+// WAL checkpoints on a worker thread. SQLite's automatic checkpoint runs inside whichever commit pushes the
+// WAL past its limit: on the event loop, copying every page written since the last one back into the
+// database file and syncing it to disk. During an initial sync that is tens of milliseconds to seconds at a
+// time in which no target answer is read and no request leaves. Here a second connection on a worker thread
+// checkpoints every half second instead (PASSIVE: it never waits for, nor blocks, the main connection's
+// commits), and the main connection's automatic checkpoint is off. Durability is unchanged: a commit is in
+// the WAL either way, and SQLite replays the WAL on the next open if the process stops first.
+import { Worker } from 'node:worker_threads';
+import type { Db } from './db.js';
+
+/** The worker's whole program (CommonJS, evaluated): open, checkpoint on a timer, close when told. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+const flag = new Int32Array(workerData.closed);
+const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next time */ } };
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  try { db.close(); } finally { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); parentPort.close(); }
+});
+parentPort.postMessage('ready');
+`;
+
+/** The main connection's automatic checkpoint when no worker does it: every 32 MB of WAL (SQLite's default is 4 MB). */
+export const AUTOCHECKPOINT_PAGES = 8192;
+
+/**
+ * Moves `db`'s WAL checkpoints to a worker thread (file databases only). If the worker cannot start or
+ * dies, the connection's own automatic checkpoint comes back. Closing `db` stops the worker first, so the
+ * main connection is the last one and its close checkpoints and removes the WAL as before.
+ */
+export function checkpointInBackground(db: Db, file: string, driverPath: string, intervalMs = 500): void {
+  const closed = new SharedArrayBuffer(4);
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver: driverPath, intervalMs, closed } });
+  } catch {
+    return; // the automatic checkpoint stays on
+  }
+  worker.unref();
+  let running = true;
+  const fallBack = () => {
+    if (!running) return;
+    running = false;
+    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  };
+  worker.on('error', fallBack);
+  worker.on('exit', fallBack);
+  // Off only once the worker has its connection: until then the main connection checkpoints as usual.
+  worker.once('message', () => { if (running && db.open) db.pragma('wal_autocheckpoint = 0'); });
+  const close = db.close.bind(db);
+  db.close = () => {
+    if (running) {
+      running = false;
+      worker.postMessage('stop');
+      // Wait (briefly) for the worker's connection to close, so this one is the last and cleans up the WAL.
+      Atomics.wait(new Int32Array(closed), 0, 0, 2000);
+    }
+    return close();
+  };
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../src/state/db.js';
+
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
+
+function stateFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-ckpt-'));
+  dirs.push(dir);
+  return path.join(dir, 'state.db');
+}
+
+/** ~8 MB of rows in many small commits, as an initial sync writes them. */
+function writeMuch(db: Db): void {
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const put = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const payload = 'x'.repeat(800);
+  for (let c = 0; c < 200; c++) db.transaction(() => { for (let i = 0; i < 50; i++) put.run(payload); })();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('state file: WAL checkpoints on a worker thread (the runtime’s connection)', () => {
+  it('commits never checkpoint on the caller’s thread, yet the database file catches up with the WAL in the background', async () => {
+    const file = stateFile();
+    const db = openDatabase(file, { backgroundCheckpoint: true });
+    await sleep(300); // the worker has its connection
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    writeMuch(db);
+    const before = fs.statSync(file).size;
+    expect(before).toBeLessThan(1_000_000); // all of it still in the WAL: nothing checkpointed inline
+    await sleep(1500);
+    expect(fs.statSync(file).size).toBeGreaterThan(7_000_000);
+    db.close();
+    // The worker's connection closed first, so closing the last one checkpointed and removed the WAL.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+    const again = openDatabase(file);
+    expect(again.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 10_000 });
+    again.close();
+  });
+
+  it('without it (one-shot tools, tests) the connection checkpoints by itself every 32 MB of WAL', () => {
+    const file = stateFile();
+    const db = openDatabase(file);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8192);
+    writeMuch(db);
+    db.close();
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+});
