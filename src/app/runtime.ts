@@ -180,7 +180,7 @@ export class Runtime {
       this.slots.set(target.name, { config: target, compiled, policy, connectors: {} });
     }
     const compiled = [...this.slots.values()].map((s) => s.compiled);
-    this.db = openDatabase(config.state.path);
+    this.db = openDatabase(config.state.path, { backgroundCheckpoint: true });
     try {
       this.source = new SourceStoreImpl(this.db);
       this.targets = new TargetsStore(this.db);
