@@ -66,6 +66,17 @@ export interface ApplyContext {
    */
   session?: ApplySession;
   /**
+   * Add the members deferred in earlier cycles whose own link now exists, after this call's users and groups
+   * (default). A cycle that applies in overlapping batches turns it off and does it once, at its end: two
+   * batches doing it at once could add the same members to one group and race on its link.
+   */
+  readyDeferredMembers?: boolean;
+  /**
+   * Called once every operation has started (or was skipped): the target's connection slots free up from
+   * here on, so the caller may start its next batch. Always called, at the latest when the call ends.
+   */
+  onAllStarted?: () => void;
+  /**
    * `exact`: adopting a group removes the members Entra does not list — ours and foreign ones alike — and
    * records those it keeps. `additive` (and unset): an adopted group's existing members are never touched.
    */
@@ -177,12 +188,36 @@ class ApplyRun {
     }
     // Groups before users when deleting, so no member reference outlives its group for long.
     phases[3]!.sort((a, b) => (a.type === b.type ? 0 : a.type === 'group' ? -1 : 1));
+    const readyDeferred = this.ctx.readyDeferredMembers !== false;
+    // Without the deferred pass every operation is known now: the last one to start tells the caller.
+    if (!readyDeferred) this.toStart = phases[0]!.length + phases[1]!.length + memberAdds.size + memberRemoves.length + phases[3]!.length;
+    try {
+      await this.runPhases(phases, memberAdds, memberRemoves, readyDeferred);
+    } finally {
+      this.allStarted();
+    }
+  }
 
+  /** Operations still to start before `onAllStarted` (undefined: only when the call ends). */
+  private toStart: number | undefined;
+  private startedSignalled = false;
+
+  private allStarted(): void {
+    if (this.startedSignalled) return;
+    this.startedSignalled = true;
+    this.ctx.onAllStarted?.();
+  }
+
+  private async runPhases(
+    phases: PlannedOperation[][], memberAdds: Map<string, { op: PlannedOperation; members: Set<string> }>,
+    memberRemoves: PlannedOperation[], readyDeferred: boolean,
+  ): Promise<void> {
+    if (this.toStart === 0) this.allStarted();
     await this.runPhase(phases[0]!);
     await this.runPhase(phases[1]!);
     if (this.result.stopped) return;
     // Members deferred in earlier cycles whose user has been provisioned since.
-    for (const [groupSourceId, members] of this.store.readyDeferredMembers(this.ctx.target)) {
+    for (const [groupSourceId, members] of readyDeferred ? this.store.readyDeferredMembers(this.ctx.target) : []) {
       const link = this.store.link(this.ctx.target, 'group', groupSourceId);
       if (!link || link.status !== 'active') continue;
       const op: PlannedOperation = { kind: 'addMembers', type: 'group', sourceId: groupSourceId, displayName: displayNameOf(link), targetId: link.targetId, memberSourceIds: [] };
@@ -289,6 +324,7 @@ class ApplyRun {
     const limit = pLimit(Math.max(1, this.policy.concurrency));
     const journal = this.journalWindow(ops);
     await Promise.all(ops.map((op) => limit(async () => {
+      if (this.toStart !== undefined && --this.toStart === 0) this.allStarted();
       if (this.result.stopped) { this.discardJournalled(journal.written(op)); return; }
       if (op.kind === 'skip' || op.kind === 'unlink') { this.recordLocal(op); return; }
       const opId = await journal.entry(op);

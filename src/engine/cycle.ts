@@ -154,10 +154,13 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
     }
     const planned = run.plan(options.full ?? false, options.only);
     let held: PlannedOperation[] = [];
-    // One batch in flight while the next is mapped and planned: the target's latency, not our planning, sets
-    // the pace. A barrier from the planner waits for what is in flight first (it is about to read its links).
-    let inFlight: Promise<void> | undefined;
-    const settle = async () => { const applying = inFlight; inFlight = undefined; await applying; };
+    // The next batch is mapped and planned while the last is applied, and starts as soon as every operation of
+    // the last has started (its final requests still out): the target's latency, not our planning or the end
+    // of a batch, sets the pace. At most two batches are in flight. A barrier from the planner waits for all
+    // of them (what follows reads the links they write).
+    let inFlight: Promise<void>[] = [];
+    let lastStarted: Promise<void> = Promise.resolve();
+    const settle = async () => { const applying = inFlight; inFlight = []; await Promise.all(applying); };
     for (;;) {
       let step: IteratorResult<PlannedBatch | typeof BARRIER | typeof WAIT>;
       try {
@@ -173,13 +176,25 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
       if (batch === WAIT) { await input.live?.changed(); if (input.live?.state === 'failed') break; continue; }
       held.push(...batch.destructive);
       if (options.dryRun) { run.collect(batch.operations); continue; }
-      await settle();
+      try {
+        await lastStarted;
+        if (inFlight.length >= 2) await inFlight.shift();
+      } catch (err) {
+        await settle().catch(() => undefined); // never leave a batch in flight behind us
+        throw err;
+      }
       if (run.stopped) break;
-      inFlight = run.apply(batch.operations, batch.steps);
-      inFlight.catch(() => undefined); // awaited by settle(); not unhandled while the next batch is planned
+      let started: () => void = () => undefined;
+      lastStarted = new Promise<void>((resolve) => { started = resolve; });
+      const applying = run.apply(batch.operations, batch.steps, { onAllStarted: started });
+      applying.then(started, started);
+      applying.catch(() => undefined); // awaited later; not unhandled while the next batch is planned
+      inFlight.push(applying);
       await new Promise<void>((resolve) => setImmediate(resolve)); // let this batch's first requests leave
     }
     await settle();
+    // Members deferred in earlier cycles whose own user this cycle provisioned: once, now that no batch runs.
+    if (!options.dryRun && input.live?.state !== 'failed') await run.addReadyDeferredMembers();
     if (input.live?.state === 'failed') {
       throw new EntraSyncError('SOURCE_READ_FAILED', `the Graph read failed while this cycle applied its users: the ${run.sent} operations sent stay applied, nothing else was planned, and the next cycle goes on from here`);
     }
@@ -456,8 +471,8 @@ class TargetRun {
   staged = 0;
   deferredMembers = 0;
   backfilled = 0;
-  /** Source ids of the last batch planned: the only one that can still be in flight while the next is planned. */
-  private lastBatchIds = new Set<string>();
+  /** Source ids of the last two batches planned: the ones that can still be in flight while the next is planned. */
+  private recentBatchIds: Set<string>[] = [];
   stopped: ApplyResult['stopped'] = null;
   recovered: RecoveryReport = { landed: [], replanned: [] };
   skippedReason: string | undefined;
@@ -673,8 +688,8 @@ class TargetRun {
       // An object met again while the batch that planned it may still be in flight (a live read committed it
       // twice): wait for that batch, so this plan sees the link it writes.
       const ids = chunk.map((item) => (typeof item === 'string' ? item : item.id));
-      if (ids.some((id) => this.lastBatchIds.has(id))) yield BARRIER;
-      this.lastBatchIds = new Set(ids);
+      if (ids.some((id) => this.recentBatchIds.some((recent) => recent.has(id)))) yield BARRIER;
+      this.recentBatchIds = [this.recentBatchIds[this.recentBatchIds.length - 1] ?? new Set(), new Set(ids)];
       const batch: PlannedBatch = { operations: [], destructive: [], steps: () => [] };
       const steps = new Map<string, ProvisioningStep[]>();
       batch.steps = (op) => steps.get(`${op.type}:${op.sourceId}`) ?? [];
@@ -778,8 +793,24 @@ class TargetRun {
     this.events.emit('operation:staged', { target: this.target, runId: this.runId, operation: op });
   }
 
-  async apply(ops: readonly PlannedOperation[], steps: ((op: PlannedOperation) => ProvisioningStep[]) | undefined): Promise<void> {
-    if (ops.length === 0 || this.stopped) return;
+  /**
+   * Applies `ops`. A cycle's batch passes `batch`: it is told when all of its operations have started, and
+   * leaves the deferred members to `addReadyDeferredMembers` at the cycle's end.
+   */
+  async apply(ops: readonly PlannedOperation[], steps: ((op: PlannedOperation) => ProvisioningStep[]) | undefined, batch?: { onAllStarted: () => void }): Promise<void> {
+    if (ops.length === 0 || this.stopped) { batch?.onAllStarted(); return; }
+    await this.applyWith(ops, steps, batch ? { onAllStarted: batch.onAllStarted, readyDeferredMembers: false } : {});
+  }
+
+  /** Members deferred in earlier cycles whose own link now exists: added once no batch is in flight. */
+  async addReadyDeferredMembers(): Promise<void> {
+    if (!this.stopped) await this.applyWith([], undefined, {});
+  }
+
+  private async applyWith(
+    ops: readonly PlannedOperation[], steps: ((op: PlannedOperation) => ProvisioningStep[]) | undefined,
+    batch: { onAllStarted?: () => void; readyDeferredMembers?: boolean },
+  ): Promise<void> {
     if (!this.input.store.renewLease(this.target, this.holder, this.policy.leaseTtlMs, this.now())) {
       throw leaseHeldError(this.target, this.input.store.leaseHolder(this.target, this.now()));
     }
@@ -787,7 +818,7 @@ class TargetRun {
       store: this.input.store, connector: this.input.connector, target: this.target, runId: this.runId, events: this.events, now: this.now,
       policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency },
       groupMembership: this.input.compiled.options.groupMembership, session: this.applySession,
-      ...(steps ? { stepsBefore: steps } : {}),
+      ...(steps ? { stepsBefore: steps } : {}), ...batch,
     });
     for (const [k, v] of Object.entries(result.counts) as [keyof ApplyCounts, number][]) this.counts[k] += v;
     this.failures.push(...result.failures);
