@@ -34,6 +34,8 @@ describe('runtime.sync applies a long users round while it is still being read',
       const reference = await whole.open({ readChunkUsers: 0 });
       const referenceReport = await reference.sync();
       expect(report.read.users).toEqual(referenceReport.read.users);
+      expect(report.read.chunks).toBeGreaterThan(1);
+      expect(referenceReport.read.chunks).toBe(0);
       expect(userNames(streamed)).toEqual(userNames(whole));
       expect(userNames(streamed)).toEqual(streamed.inScope(runtime).map((u) => userNameOf(String(u.attributes.userPrincipalName))).sort());
       expect(groupsOf(streamed)).toEqual(groupsOf(whole));

@@ -23,7 +23,8 @@ export function formatRead(read: ReadSummary): string {
   const mode = (m: ReadSummary['users']) => (m.resynced ? 'full (delta state had expired)' : m.mode);
   return `Read Entra in ${seconds(read.durationMs)} with ${int(read.requests)} Graph requests: users ${mode(read.users)} (${int(read.users.items)} objects), `
     + `groups ${mode(read.groups)} (${int(read.groups.items)} objects), ${int(read.assignments)} assignments; `
-    + `${int(read.usersChanged)} users and ${int(read.groupsChanged)} groups changed.`;
+    + `${int(read.usersChanged)} users and ${int(read.groupsChanged)} groups changed`
+    + `${read.chunks > 0 ? `; users applied in ${int(read.chunks)} chunks while the read went on` : ''}.`;
 }
 
 /** Operation counts per action: what was applied, or on a dry run what would be. */

@@ -29,6 +29,8 @@ export interface ReadSummary extends CommitSummary {
   users: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   groups: { mode: RoundMode; pages: number; items: number; resynced: boolean };
   assignments: number;
+  /** Chunks of users committed while the users round was still being read (0: one commit at the end). */
+  chunks: number;
   /** App roles the enterprise app defines; present when a mapping reads roles (then read every round: one request). */
   appRoles?: number;
   /** HTTP requests to Graph and to the token endpoint during this read (retries included). */
@@ -150,10 +152,12 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       ...(appRoles ? { appRoles } : {}),
     });
     let streaming = false;
+    let chunks = 0;
     const afterUsersPage = (mode: RoundMode) => {
       const stream = readOptions.stream;
       if (!stream || !others || store.stagedUsersPending() < stream.chunkUsers) return;
       commit({ users: { mode, partial: true }, ...(streaming ? {} : groupsCommit(others.groups, others.appRoles)) });
+      chunks++;
       if (!streaming) { streaming = true; stream.onLive(live); }
       live.notify();
     };
@@ -180,6 +184,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
         users: { mode: users.mode, pages: users.pages, items: users.items, resynced: users.resynced },
         groups: { mode: groups.mode, pages: groups.pages, items: groups.items, resynced: groups.resynced },
         assignments,
+        chunks,
         ...(appRoles ? { appRoles: appRoles.length } : {}),
         requests: requestsNow() - requestsBefore,
         durationMs: Date.now() - started,
