@@ -183,6 +183,8 @@ export class SourceStoreImpl implements SourceStore {
   /** Counts every user staged (the stage's `staged_n`); staged rows above `usersAppliedN` are not applied yet. */
   private stagedN = 0;
   private usersAppliedN = 0;
+  /** A partial commit has applied part of the users stage (so the rest is what was staged since). */
+  private usersPartlyApplied = false;
 
   constructor(readonly db: Db, private settings: ScopeSettings = { scope: 'assigned', flattenNestedGroups: false }) {
     migrate(db, 'source', migrations);
@@ -346,7 +348,7 @@ export class SourceStoreImpl implements SourceStore {
   /** Empties the stage of the given kinds (an interrupted round leaves leftovers; they are never applied). */
   clearStage(kinds: ('users' | 'groups' | 'assignments')[] = ['users', 'groups', 'assignments']): void {
     this.db.transaction(() => {
-      if (kinds.includes('users')) { this.db.exec('DELETE FROM source_stage_users'); this.usersAppliedN = 0; }
+      if (kinds.includes('users')) { this.db.exec('DELETE FROM source_stage_users'); this.usersAppliedN = this.stagedN; this.usersPartlyApplied = false; }
       if (kinds.includes('groups')) this.db.exec('DELETE FROM source_stage_groups; DELETE FROM source_stage_members');
       if (kinds.includes('assignments')) this.db.exec('DELETE FROM source_stage_assignments');
     })();
@@ -456,7 +458,7 @@ export class SourceStoreImpl implements SourceStore {
       this.stmt.setMeta.run('seq', String(seq + usersBumped + groupsBumped));
       return summary;
     })();
-    this.usersAppliedN = partialUsers ? this.stagedN : input.users ? 0 : this.usersAppliedN;
+    if (input.users) { this.usersAppliedN = this.stagedN; this.usersPartlyApplied = partialUsers; }
     if (input.appRoles) this.loadRoleDefinitions();
     return result;
   }
@@ -512,7 +514,7 @@ export class SourceStoreImpl implements SourceStore {
     let removedCount = 0;
     const sinceN = this.usersAppliedN;
     // The whole stage in id order; after a partial commit, the rows staged since, in the order they came.
-    const next = (after: StagedUserRow | undefined) => (sinceN === 0
+    const next = (after: StagedUserRow | undefined) => (!this.usersPartlyApplied
       ? this.stmt.stageUsersAfter.all(after?.id ?? '', BATCH)
       : this.stmt.stageUsersStagedAfter.all(after?.staged_n ?? sinceN, BATCH));
     for (let after: StagedUserRow | undefined; ;) {

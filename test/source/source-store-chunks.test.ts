@@ -30,6 +30,18 @@ describe('source store: a users round committed in chunks while it is read', () 
     expect(store.deltaLink('users')?.link).toBe('https://x/after-chunks');
   });
 
+  it('counts only what this round staged since its last commit (what the next chunk would hold)', () => {
+    const store = newStore({ scope: 'all', flattenNestedGroups: false });
+    store.stageUsers([user('a'), user('b'), user('c')]);
+    store.commit({ users: { mode: 'full', deltaLink: 'https://x/1', selectSignature: 's' } });
+    store.clearStage(['users']); // the next round starts
+    expect(store.stagedUsersPending()).toBe(0);
+    store.stageUsers([{ id: 'a', displayName: 'A' }]);
+    expect(store.stagedUsersPending()).toBe(1);
+    store.commit({ users: { mode: 'incremental', partial: true } });
+    expect(store.stagedUsersPending()).toBe(0);
+  });
+
   it('a user listed again in a later chunk keeps what the earlier page said and takes what the later one adds', () => {
     const store = newStore({ scope: 'all', flattenNestedGroups: false });
     store.stageUsers([user('u1', { displayName: 'One', department: 'Sales' })]);
