@@ -12,17 +12,21 @@ export interface ProgressLine {
 const int = (n: number) => n.toLocaleString('en-US');
 
 type ReadStep = Extract<RuntimeProgress, { stage: 'read' }>;
+type ApplyStep = Extract<RuntimeProgress, { stage: 'apply' }>;
 
 /**
  * One line for the latest progress. The read's phases (assignments, users, groups) run side by side, so a
  * read step is shown with the latest of every phase seen so far (`reads`, in the order they started).
  */
-export function describeProgress(p: RuntimeProgress, reads?: ReadonlyMap<ReadStep['phase'], ReadStep>): string {
+export function describeProgress(p: RuntimeProgress, reads?: ReadonlyMap<ReadStep['phase'], ReadStep>, applying?: ApplyStep): string {
+  const sent = (a: ApplyStep) => `${a.target}: ${int(a.sent)} of ${int(a.planned)} operations sent${a.failed ? `, ${int(a.failed)} failed` : ''}`;
+  const phases = (list: ReadStep[]) => list.map((r) => `${r.phase} ${int(r.items)} (${int(r.pages)} pages)`).join(', ');
   if (p.stage === 'read') {
-    const phases = reads?.size ? [...reads.values()] : [p];
-    return `reading Entra: ${phases.map((r) => `${r.phase} ${int(r.items)} (${int(r.pages)} pages)`).join(', ')}`;
+    const list = reads?.size ? [...reads.values()] : [p];
+    // A long users round is applied while it is read (sync): both go on at once.
+    return applying ? `read from Entra: ${phases(list)} · ${sent(applying)}` : `reading Entra: ${phases(list)}`;
   }
-  return `${p.target}: ${int(p.sent)} of ${int(p.planned)} operations sent${p.failed ? `, ${int(p.failed)} failed` : ''}`;
+  return reads?.size ? `read from Entra: ${phases([...reads.values()])} · ${sent(p)}` : sent(p);
 }
 
 export function progressLine(stream: NodeJS.WriteStream = process.stdout, intervalMs = 100): ProgressLine {
@@ -30,13 +34,15 @@ export function progressLine(stream: NodeJS.WriteStream = process.stdout, interv
   let last = 0;
   let drawn = false;
   const reads = new Map<ReadStep['phase'], ReadStep>();
+  let applying: ApplyStep | undefined;
   return {
     onProgress(p) {
       if (p.stage === 'read') reads.set(p.phase, p);
+      else applying = p;
       const now = Date.now();
       if (now - last < intervalMs) return; // a redraw per operation would cost more than the operation
       last = now;
-      const text = describeProgress(p, reads);
+      const text = describeProgress(p, reads, applying);
       const width = stream.columns ? stream.columns - 1 : 100;
       stream.write(`\r${text.length > width ? text.slice(0, width) : text}\x1b[K`);
       drawn = true;
