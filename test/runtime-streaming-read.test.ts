@@ -39,7 +39,11 @@ describe('runtime.sync applies a long users round while it is still being read',
       expect(userNames(streamed)).toEqual(userNames(whole));
       expect(userNames(streamed)).toEqual(streamed.inScope(runtime).map((u) => userNameOf(String(u.attributes.userPrincipalName))).sort());
       expect(groupsOf(streamed)).toEqual(groupsOf(whole));
-      expect(summary.counts).toEqual((referenceReport.targets[0] as CycleSummary).counts);
+      // The same operations. (`unchanged` may differ: a user assigned through a group is examined once before
+      // the groups round is committed, out of scope then, and again after.)
+      const { unchanged: _u1, ...ops } = summary.counts;
+      const { unchanged: _u2, ...referenceOps } = (referenceReport.targets[0] as CycleSummary).counts;
+      expect(ops).toEqual(referenceOps);
       expect(userPosts(streamed)).toBe(streamed.scim.docuware!.users().length);
       // The cursor took the read's last commit: nothing is left for the next cycle.
       expect(summary.cursor.to).toBe(runtime.source.currentSeq());

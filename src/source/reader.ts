@@ -43,8 +43,9 @@ export interface ReadOptions {
   full?: boolean;
   onProgress?: (p: ReadProgress) => void;
   /**
-   * Commit a long users round in chunks as it is read: once the assignments, app roles and groups are read
-   * (and committed with the first chunk), every time at least `chunkUsers` users wait in the stage. `onLive`
+   * Commit a long users round in chunks as it is read: once the assignments and app roles are read (and
+   * committed with the first chunk), every time at least `chunkUsers` users wait in the stage. The groups
+   * round commits with the users round's end. `onLive`
    * is called at the first such commit, while the rest of the round is still being read. The round's delta
    * link, and for a full round its deletions, still wait for its last page; a read that fails after a chunk
    * keeps the chunks (they are what Graph said) but not the delta link, so the next read repeats the round.
@@ -144,19 +145,18 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       const c = store.commit(input);
       for (const k of Object.keys(summed) as (keyof CommitSummary)[]) summed[k] += c[k];
     };
-    // Set once the assignments, app roles and groups are read; committed with the first users chunk.
-    let others: { appRoles: SourceAppRole[] | undefined; groups: RoundResult } | undefined;
-    const groupsCommit = (groups: RoundResult, appRoles: SourceAppRole[] | undefined) => ({
-      groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature },
-      assignments: true,
-      ...(appRoles ? { appRoles } : {}),
-    });
+    // Set once the assignments and app roles are read: they are committed with the first users chunk. Users
+    // do not wait for the groups round: a user whose scope its memberships change (assigned through a group
+    // new in this round, say) is bumped again when the groups commit, at the round's end, and planned then.
+    let scopeInputs: { appRoles: SourceAppRole[] | undefined } | undefined;
+    const assignmentsCommit = (appRoles: SourceAppRole[] | undefined) => ({ assignments: true, ...(appRoles ? { appRoles } : {}) });
+    const groupsCommit = (groups: RoundResult) => ({ groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature } });
     let streaming = false;
     let chunks = 0;
     const afterUsersPage = (mode: RoundMode) => {
       const stream = readOptions.stream;
-      if (!stream || !others || store.stagedUsersPending() < stream.chunkUsers) return;
-      commit({ users: { mode, partial: true }, ...(streaming ? {} : groupsCommit(others.groups, others.appRoles)) });
+      if (!stream || !scopeInputs || store.stagedUsersPending() < stream.chunkUsers) return;
+      commit({ users: { mode, partial: true }, ...(streaming ? {} : assignmentsCommit(scopeInputs.appRoles)) });
       chunks++;
       if (!streaming) { streaming = true; stream.onLive(live); }
       live.notify();
@@ -164,18 +164,17 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     try {
       // The assignments, the app roles, and the users and groups rounds are independent page sequences, each
       // staged into its own tables: they are read side by side, so the read takes as long as the longest.
-      const rest = allOrFirstError([
-        refreshAssignments(readOptions.onProgress),
-        appRolesIfUsed(),
+      const scope = allOrFirstError([refreshAssignments(readOptions.onProgress), appRolesIfUsed()] as const)
+        .then((r) => { scopeInputs = { appRoles: r[1] }; return r; });
+      const [[assignments, appRoles], groups, users] = await allOrFirstError([
+        scope,
         readDeltaRound(http, store, { kind: 'groups', initialUrl: groupsInitialUrl, deltaLink: storedLink('groups', groupsSignature), onProgress: readOptions.onProgress, logger: deps.logger }),
-      ] as const).then((r) => { others = { appRoles: r[1], groups: r[2] }; return r; });
-      const [[assignments, appRoles, groups], users] = await allOrFirstError([
-        rest,
         readDeltaRound(http, store, { kind: 'users', initialUrl: usersInitialUrl, deltaLink: storedLink('users', usersSignature), onProgress: readOptions.onProgress, afterPage: afterUsersPage, logger: deps.logger }),
       ] as const);
       commit({
         users: { mode: users.mode, deltaLink: users.deltaLink, selectSignature: usersSignature },
-        ...(streaming ? {} : groupsCommit(groups, appRoles)),
+        ...groupsCommit(groups),
+        ...(streaming ? {} : assignmentsCommit(appRoles)),
       });
       live.end('done');
       const summary: ReadSummary = {
