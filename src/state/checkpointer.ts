@@ -2,9 +2,10 @@
 // WAL past its limit: on the event loop, copying every page written since the last one back into the
 // database file and syncing it to disk. During an initial sync that is tens of milliseconds to seconds at a
 // time in which no target answer is read and no request leaves. Here a second connection on a worker thread
-// checkpoints every half second instead (PASSIVE: it never waits for, nor blocks, the main connection's
-// commits), and the main connection's automatic checkpoint is off. Durability is unchanged: a commit is in
-// the WAL either way, and SQLite replays the WAL on the next open if the process stops first.
+// checkpoints every half second (PASSIVE: it never waits for, nor blocks, the main connection's commits), so
+// the main connection's own checkpoint, still every 32 MB of WAL, finds nearly everything copied. Durability
+// is unchanged: a commit is in the WAL either way, and SQLite replays the WAL on the next open if the process
+// stops first.
 import { Worker } from 'node:worker_threads';
 import type { Db } from './db.js';
 
@@ -21,16 +22,16 @@ parentPort.on('message', (m) => {
   clearInterval(timer);
   try { db.close(); } finally { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); parentPort.close(); }
 });
-parentPort.postMessage('ready');
 `;
 
 /** The main connection's automatic checkpoint when no worker does it: every 32 MB of WAL (SQLite's default is 4 MB). */
 export const AUTOCHECKPOINT_PAGES = 8192;
 
 /**
- * Moves `db`'s WAL checkpoints to a worker thread (file databases only). If the worker cannot start or
- * dies, the connection's own automatic checkpoint comes back. Closing `db` stops the worker first, so the
- * main connection is the last one and its close checkpoints and removes the WAL as before.
+ * Copies `db`'s WAL into the database file from a worker thread as it goes (file databases only). If the
+ * worker cannot start or dies, the connection's own checkpoint every 32 MB does all of it, as without.
+ * Closing `db` stops the worker first, so the main connection is the last one and its close checkpoints
+ * and removes the WAL as before.
  */
 export function checkpointInBackground(db: Db, file: string, driverPath: string, intervalMs = 500): void {
   const closed = new SharedArrayBuffer(4);
@@ -38,19 +39,16 @@ export function checkpointInBackground(db: Db, file: string, driverPath: string,
   try {
     worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver: driverPath, intervalMs, closed } });
   } catch {
-    return; // the automatic checkpoint stays on
+    return; // the connection's own checkpoint does it all
   }
   worker.unref();
+  // The main connection keeps its own checkpoint every 32 MB of WAL: by then the worker has copied nearly
+  // every page, so it is short, and it is what lets the next commit start the WAL over. (The worker's
+  // checkpoints race the main connection's commits, so the WAL is never fully copied when one begins.)
   let running = true;
-  const fallBack = () => {
-    if (!running) return;
-    running = false;
-    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-  };
-  worker.on('error', fallBack);
-  worker.on('exit', fallBack);
-  // Off only once the worker has its connection: until then the main connection checkpoints as usual.
-  worker.once('message', () => { if (running && db.open) db.pragma('wal_autocheckpoint = 0'); });
+  const gone = () => { running = false; };
+  worker.on('error', gone);
+  worker.on('exit', gone);
   const close = db.close.bind(db);
   db.close = () => {
     if (running) {
