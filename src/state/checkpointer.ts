@@ -26,6 +26,8 @@ parentPort.on('message', (m) => {
 
 /** The main connection's automatic checkpoint when no worker does it: every 32 MB of WAL (SQLite's default is 4 MB). */
 export const AUTOCHECKPOINT_PAGES = 8192;
+/** … and beside the worker: every 256 MB, rarely (each is short, the worker having copied nearly everything). */
+export const AUTOCHECKPOINT_PAGES_WITH_WORKER = 65536;
 
 /**
  * Copies `db`'s WAL into the database file from a worker thread as it goes (file databases only). If the
@@ -33,7 +35,11 @@ export const AUTOCHECKPOINT_PAGES = 8192;
  * Closing `db` stops the worker first, so the main connection is the last one and its close checkpoints
  * and removes the WAL as before.
  */
-export function checkpointInBackground(db: Db, file: string, driverPath: string, intervalMs = 500): void {
+export function checkpointInBackground(
+  db: Db, file: string, driverPath: string,
+  options: { intervalMs?: number; inlineEveryPages?: number } = {},
+): void {
+  const intervalMs = options.intervalMs ?? 500;
   const closed = new SharedArrayBuffer(4);
   let worker: Worker;
   try {
@@ -42,17 +48,25 @@ export function checkpointInBackground(db: Db, file: string, driverPath: string,
     return; // the connection's own checkpoint does it all
   }
   worker.unref();
-  // The main connection keeps its own checkpoint every 32 MB of WAL: by then the worker has copied nearly
+  // The main connection keeps its own checkpoint, every 256 MB of WAL: by then the worker has copied nearly
   // every page, so it is short, and it is what lets the next commit start the WAL over. (The worker's
-  // checkpoints race the main connection's commits, so the WAL is never fully copied when one begins.)
+  // checkpoints race the main connection's commits, so the WAL is never fully copied when one begins.) The
+  // file is cut back to 64 MB when it starts over.
+  db.pragma(`wal_autocheckpoint = ${options.inlineEveryPages ?? AUTOCHECKPOINT_PAGES_WITH_WORKER}`);
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   let running = true;
-  const gone = () => { running = false; };
+  const gone = () => {
+    if (!running) return;
+    running = false;
+    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`); // no worker: the usual 32 MB
+  };
   worker.on('error', gone);
   worker.on('exit', gone);
   const close = db.close.bind(db);
   db.close = () => {
     if (running) {
       running = false;
+      worker.removeAllListeners('exit');
       worker.postMessage('stop');
       // Wait (briefly) for the worker's connection to close, so this one is the last and cleans up the WAL.
       Atomics.wait(new Int32Array(closed), 0, 0, 2000);

@@ -33,7 +33,7 @@ export interface OpenOptions {
    * Checkpoint the WAL on a worker thread instead of inside commits on the event loop (see checkpointer.ts):
    * for the long-running runtime, whose event loop reads target answers while it commits.
    */
-  backgroundCheckpoint?: boolean;
+  backgroundCheckpoint?: boolean | { intervalMs?: number; inlineEveryPages?: number };
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
@@ -67,7 +67,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     for (const suffix of ['', '-wal', '-shm']) {
       try { fs.chmodSync(file + suffix, 0o600); } catch { /* the -wal/-shm files may not exist yet */ }
     }
-    if (options.backgroundCheckpoint) checkpointInBackground(db, path.resolve(file), require.resolve(driverName));
+    if (options.backgroundCheckpoint) {
+      checkpointInBackground(db, path.resolve(file), require.resolve(driverName), options.backgroundCheckpoint === true ? {} : options.backgroundCheckpoint);
+    }
   }
   return db;
 }
