@@ -166,6 +166,9 @@ class ApplyRun {
   private commitTimer: NodeJS.Timeout | undefined;
   /** Results of this phase whose commit (and its event) is still to come. */
   private recording: Promise<void>[] = [];
+  /** Operations still to start before `onAllStarted` (undefined: only when the call ends). */
+  private toStart: number | undefined;
+  private startedSignalled = false;
 
   constructor(private readonly ctx: ApplyContext) {
     this.policy = { ...DEFAULT_APPLY_POLICY, ...ctx.policy };
@@ -197,10 +200,6 @@ class ApplyRun {
       this.allStarted();
     }
   }
-
-  /** Operations still to start before `onAllStarted` (undefined: only when the call ends). */
-  private toStart: number | undefined;
-  private startedSignalled = false;
 
   private allStarted(): void {
     if (this.startedSignalled) return;

@@ -45,8 +45,8 @@ export interface ReadOptions {
   /**
    * Commit a long users round in chunks as it is read: once the assignments and app roles are read (and
    * committed with the first chunk), every time at least `chunkUsers` users wait in the stage. The groups
-   * round commits with the users round's end. `onLive`
-   * is called at the first such commit, while the rest of the round is still being read. The round's delta
+   * round commits with the users round's end. `onLive` is called at the first such commit, while the rest
+   * of the round is still being read. The round's delta
    * link, and for a full round its deletions, still wait for its last page; a read that fails after a chunk
    * keeps the chunks (they are what Graph said) but not the delta link, so the next read repeats the round.
    * Unset, or a round that never reaches a chunk: everything is committed at once at the end.
