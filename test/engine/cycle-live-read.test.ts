@@ -65,3 +65,30 @@ describe('cycle with a live read', () => {
     expect(h.store.cursor('dw')).toBe(0);
   });
 });
+
+describe('cycle batches', () => {
+  it('the next batch starts once every operation of the last has started, not once they have all finished', async () => {
+    const h = harness();
+    user(h.source, 'u1');
+    user(h.source, 'u2');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const timer = setTimeout(() => release(), 1000); // one batch at a time would otherwise wait forever
+    const create = h.connector.create.bind(h.connector);
+    const seen: string[] = [];
+    h.connector.create = async (...args) => {
+      const name = String(args[1].userName);
+      seen.push(`${name} sent`);
+      // u1's create answers only once u2's has been sent.
+      if (name === 'u1') await held;
+      else release();
+      const out = await create(...args);
+      seen.push(`${name} answered`);
+      return out;
+    };
+    const summary = await h.cycle({}, { batchSize: 1 });
+    clearTimeout(timer);
+    expect(seen.slice(0, 2)).toEqual(['u1 sent', 'u2 sent']);
+    expect(summary).toMatchObject({ status: 'success', counts: { create: 2 } });
+  });
+});
