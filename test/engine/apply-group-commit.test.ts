@@ -2,7 +2,7 @@
 // along). What must hold whatever the grouping: an operation is sent only once its 'pending' journal entry is
 // committed — visible to another connection, as after a crash — every result is recorded by the time apply
 // returns, and operations journalled ahead but never sent (the target refused our credentials) leave nothing
-// pending for recovery to chase.
+// pending for recovery to chase. And the next window of entries is committed before the current one runs out.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +11,21 @@ import { applyOperations } from '../../src/engine/apply.js';
 import type { PlannedOperation } from '../../src/engine/types.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
+import type { ObjectType, TargetAttributes, TargetObject } from '../../src/targets/connector.js';
 import { FakeConnector, targetError } from './apply-fakes.js';
 
 const createUser = (id: string): PlannedOperation => ({
   kind: 'create', type: 'user', sourceId: id, displayName: id,
   attributes: { userName: id, active: true, externalId: id }, match: [{ path: 'userName', value: id }],
 });
+
+/** A target whose every create takes a turn of the event loop, as a request over the network does. */
+class RoundTripConnector extends FakeConnector {
+  override async create(type: ObjectType, attributes: TargetAttributes): Promise<TargetObject> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return super.create(type, attributes);
+  }
+}
 
 const stateFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'es-group-commit-')), 'state.db');
 
@@ -39,6 +48,28 @@ describe('apply: group commits', () => {
     expect(observer.pendingOperations('t')).toEqual([]);
     expect(observer.linkedCount('t', 'user')).toBe(40);
     expect(observer.logEntries({ target: 't', runId: 'r1' })).toHaveLength(40);
+    store.db.close();
+    observer.db.close();
+  });
+
+  it('commits the next window of journal entries before the current one runs out, so later operations do not wait for a commit', async () => {
+    const file = stateFile();
+    const store = new TargetsStore(openDatabase(file));
+    const observer = new TargetsStore(openDatabase(file));
+    const connector = new RoundTripConnector();
+    // Concurrency 8: a window is 4 × 8 = 32 entries (u0–u31). When u31, the last of it, is sent, u32's entry
+    // must already be committed, or u32 would have to wait for a commit of its own.
+    let nextWindowSeen: boolean | undefined;
+    connector.intercept = (call) => {
+      if (call.method === 'create' && (call.args as { userName: string }).userName === 'u31') {
+        nextWindowSeen = observer.pendingOperations('t').some((e) => e.operation.sourceId === 'u32');
+      }
+    };
+    const ops = Array.from({ length: 64 }, (_, i) => createUser(`u${i}`));
+    const result = await applyOperations(ops, { store, connector, target: 't', runId: 'r1', policy: { concurrency: 8 } });
+    expect(result.counts.create).toBe(64);
+    expect(nextWindowSeen).toBe(true);
+    expect(observer.pendingOperations('t')).toEqual([]);
     store.db.close();
     observer.db.close();
   });
