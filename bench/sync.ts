@@ -8,6 +8,9 @@
 //   node dist/bench/sync.js --users 10000 --bulk    (the SCIM simulator advertises /Bulk; the baseline stays plain POSTs)
 //   node dist/bench/sync.js --target-latency-ms 20  (the SCIM simulator answers every request 20 ms late, in the
 //                                                    sync and in the baseline alike: a target that costs what a real one does)
+//   node dist/bench/sync.js --target-latency-ms 20 --target-jitter-ms 10
+//                                                   (each answer takes 10 to 30 ms, spread evenly, as a real target's vary;
+//                                                    with a fixed delay, answers to requests sent together come back together)
 //   node dist/bench/sync.js --graph-latency-ms 300  (the Graph simulator answers every request 300 ms late, as Microsoft's
 //                                                    Graph takes a few hundred ms for a page of users)
 //   node dist/bench/sync.js --read-chunk-users 0    (read everything, then apply: no users applied while the read goes on)
@@ -41,7 +44,8 @@ const MEMBERS = arg('members', 50);
 const CONCURRENCY = arg('concurrency', 16);
 const BULK = process.argv.includes('--bulk');
 const LATENCY_MS = arg('target-latency-ms', 0, 0);
-const SCIM_FAULTS = LATENCY_MS > 0 ? { faults: { latencyMs: LATENCY_MS } } : {};
+const JITTER_MS = arg('target-jitter-ms', 0, 0);
+const SCIM_FAULTS = LATENCY_MS > 0 ? { faults: { latencyMs: LATENCY_MS, latencyJitterMs: JITTER_MS } } : {};
 const READ_CHUNK_USERS = arg('read-chunk-users', 5000, 0);
 const GRAPH_LATENCY_MS = arg('graph-latency-ms', 0, 0);
 const BATCH_SIZE = process.argv.includes('--batch-size') ? arg('batch-size', 500) : undefined;
@@ -142,7 +146,7 @@ async function rawPostBaseline(resources: object[]): Promise<{ ms: number; cpu: 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}, target latency ${LATENCY_MS} ms per request, Graph latency ${GRAPH_LATENCY_MS} ms per request, ${READ_CHUNK_USERS > 0 ? `users applied while read, in chunks of ${fmt(READ_CHUNK_USERS)}` : 'read, then apply'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}, target latency ${LATENCY_MS}${JITTER_MS > 0 && LATENCY_MS > 0 ? ` ± ${JITTER_MS}` : ""} ms per request, Graph latency ${GRAPH_LATENCY_MS} ms per request, ${READ_CHUNK_USERS > 0 ? `users applied while read, in chunks of ${fmt(READ_CHUNK_USERS)}` : 'read, then apply'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const graph = fork(fileURLToPath(import.meta.url), ['--graph-child', ...process.argv.slice(2)], { stdio: 'inherit' });
   let scim: ScimSimulatorProcess | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-bench-sync-'));

@@ -10,13 +10,18 @@ export interface ScimFaults {
   rate500: number;
   /** Milliseconds added before every request is handled. */
   latencyMs: number;
+  /**
+   * Spread of that delay: each request waits a draw from latencyMs ± latencyJitterMs (uniform, never below 0).
+   * A real target's answers vary; with a fixed delay, answers to requests sent together come back together.
+   */
+  latencyJitterMs: number;
   /** Share of requests whose connection is destroyed without an answer (0..1). */
   resetRate: number;
   /** Seed of the generator that decides which requests fail. */
   seed: number;
 }
 
-export const NO_FAULTS: ScimFaults = { rate429: 0, retryAfterSeconds: 1, rate500: 0, latencyMs: 0, resetRate: 0, seed: 1 };
+export const NO_FAULTS: ScimFaults = { rate429: 0, retryAfterSeconds: 1, rate500: 0, latencyMs: 0, latencyJitterMs: 0, resetRate: 0, seed: 1 };
 
 export type FaultDecision = 'reset' | '429' | '500' | 'none';
 
@@ -27,15 +32,25 @@ export class FaultDice {
 
   roll(faults: ScimFaults): FaultDecision {
     if (faults.resetRate <= 0 && faults.rate429 <= 0 && faults.rate500 <= 0) return 'none';
-    if (this.seededWith !== faults.seed) {
-      this.seededWith = faults.seed;
-      this.state = faults.seed >>> 0;
-    }
-    const r = this.next();
+    const r = this.draw(faults);
     if (r < faults.resetRate) return 'reset';
     if (r < faults.resetRate + faults.rate429) return '429';
     if (r < faults.resetRate + faults.rate429 + faults.rate500) return '500';
     return 'none';
+  }
+
+  /** How long this request waits before it is handled: latencyMs, spread by latencyJitterMs. */
+  latency(faults: ScimFaults): number {
+    if (faults.latencyJitterMs <= 0) return faults.latencyMs;
+    return Math.max(0, faults.latencyMs + (this.draw(faults) * 2 - 1) * faults.latencyJitterMs);
+  }
+
+  private draw(faults: ScimFaults): number {
+    if (this.seededWith !== faults.seed) {
+      this.seededWith = faults.seed;
+      this.state = faults.seed >>> 0;
+    }
+    return this.next();
   }
 
   private next(): number {

@@ -103,7 +103,8 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   if (pathname !== SCIM_PREFIX && !pathname.startsWith(`${SCIM_PREFIX}/`)) return fail(new ScimError(404, `no such endpoint ${pathname}`));
 
   const faults = deps.faults();
-  if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+  const latency = deps.dice.latency(faults);
+  if (latency > 0) await sleep(latency);
   const fault = deps.dice.roll(faults);
   if (fault === 'reset') {
     deps.record({ method, path: pathname, query: queryString, body: logged, status: 0, at: Date.now() });

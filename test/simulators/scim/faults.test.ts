@@ -1,6 +1,7 @@
 // Injected faults (429 with Retry-After, 500, latency, connection resets), seeded and changeable at runtime.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScimSimulator, type ScimSimulator } from '../../../src/simulators/scim/index.js';
+import { FaultDice, NO_FAULTS } from '../../../src/simulators/scim/faults.js';
 import { call } from './helpers.js';
 
 async function statuses(sim: ScimSimulator, n: number): Promise<(number | 'reset')[]> {
@@ -58,6 +59,23 @@ describe('SCIM simulator: faults', () => {
     await call(sim.baseUrl, 'GET', '/Users');
     // A lower bound only: the delay is there; how long the machine adds on top is not asserted.
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('spreads the latency over latencyMs ± latencyJitterMs, the same way for the same seed', () => {
+    const faults = { ...NO_FAULTS, latencyMs: 20, latencyJitterMs: 10, seed: 7 };
+    const draws = (dice: FaultDice) => Array.from({ length: 1000 }, () => dice.latency(faults));
+    const first = draws(new FaultDice());
+    expect(Math.min(...first)).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...first)).toBeLessThanOrEqual(30);
+    // Spread over the whole range, not bunched: answers to requests sent together come back apart.
+    expect(Math.max(...first) - Math.min(...first)).toBeGreaterThan(18);
+    expect(first.filter((ms) => ms < 20).length).toBeGreaterThan(400);
+    expect(draws(new FaultDice())).toEqual(first);
+    expect(new FaultDice().latency({ ...faults, latencyJitterMs: 0 })).toBe(20);
+    // A spread wider than the delay never makes a negative wait.
+    const wide = new FaultDice();
+    const clamped = Array.from({ length: 100 }, () => wide.latency({ ...faults, latencyMs: 1, latencyJitterMs: 50 }));
+    expect(Math.min(...clamped)).toBe(0);
   });
 
   it('leaves the token endpoint alone', async () => {
