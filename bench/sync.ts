@@ -146,7 +146,7 @@ async function rawPostBaseline(resources: object[]): Promise<{ ms: number; cpu: 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}, target latency ${LATENCY_MS}${JITTER_MS > 0 && LATENCY_MS > 0 ? ` ± ${JITTER_MS}` : ""} ms per request, Graph latency ${GRAPH_LATENCY_MS} ms per request, ${READ_CHUNK_USERS > 0 ? `users applied while read, in chunks of ${fmt(READ_CHUNK_USERS)}` : 'read, then apply'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`bench/sync: ${fmt(USERS)} users, ${fmt(GROUPS)} groups × ${MEMBERS} members, target concurrency ${CONCURRENCY}, ${BULK ? 'target advertises /Bulk' : 'no /Bulk (one POST per object)'}, target latency ${LATENCY_MS}${JITTER_MS > 0 && LATENCY_MS > 0 ? ` ± ${JITTER_MS}` : ''} ms per request, Graph latency ${GRAPH_LATENCY_MS} ms per request, ${READ_CHUNK_USERS > 0 ? `users applied while read, in chunks of ${fmt(READ_CHUNK_USERS)}` : 'read, then apply'}; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const graph = fork(fileURLToPath(import.meta.url), ['--graph-child', ...process.argv.slice(2)], { stdio: 'inherit' });
   let scim: ScimSimulatorProcess | undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-sync-bench-sync-'));

@@ -22,6 +22,8 @@ export const GROUP_ATTRIBUTES = ['displayName', 'description', 'mailNickname'] a
  * also fetches the app's role definitions (one request); otherwise no role definitions are read.
  */
 export const APP_ROLE_ASSIGNMENTS = 'appRoleAssignments';
+/** A streamed users round's first chunk is this many times smaller than the others. */
+const FIRST_CHUNK_DIVISOR = 5;
 
 export interface ReadSummary extends CommitSummary {
   /** True when either delta round was a full one (first read, forced, changed $select or expired state). */
@@ -44,7 +46,8 @@ export interface ReadOptions {
   onProgress?: (p: ReadProgress) => void;
   /**
    * Commit a long users round in chunks as it is read: once the assignments and app roles are read (and
-   * committed with the first chunk), every time at least `chunkUsers` users wait in the stage. The groups
+   * committed with the first chunk), every time at least `chunkUsers` users wait in the stage (the first
+   * time a fifth of that, so the apply starts after a few pages). The groups
    * round commits with the users round's end. `onLive` is called at the first such commit, while the rest
    * of the round is still being read. The round's delta
    * link, and for a full round its deletions, still wait for its last page; a read that fails after a chunk
@@ -155,7 +158,10 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     let chunks = 0;
     const afterUsersPage = (mode: RoundMode) => {
       const stream = readOptions.stream;
-      if (!stream || !scopeInputs || store.stagedUsersPending() < stream.chunkUsers) return;
+      if (!stream || !scopeInputs) return;
+      // The first chunk is smaller, so the apply starts after a few pages rather than a full chunk's worth.
+      const due = streaming ? stream.chunkUsers : Math.ceil(stream.chunkUsers / FIRST_CHUNK_DIVISOR);
+      if (store.stagedUsersPending() < due) return;
       commit({ users: { mode, partial: true }, ...(streaming ? {} : assignmentsCommit(scopeInputs.appRoles)) });
       chunks++;
       if (!streaming) { streaming = true; stream.onLive(live); }
