@@ -228,7 +228,12 @@ export class Runtime {
     const readDone = reading.catch((err: unknown) => { readError = err; return undefined; });
     const targets: TargetOutcome[] = [];
     for (const slot of slots) {
-      targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
+      try {
+        targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
+      } finally {
+        // The first target's cycle was the read's consumer: however it ended, the read no longer waits for it.
+        live?.release();
+      }
     }
     const read = await readDone;
     if (!read) throw readError;

@@ -16,7 +16,8 @@ describe('reader: the first chunk of a streamed users round is small', () => {
     const summary = await h.reader.read({
       stream: {
         chunkUsers: 50,
-        onLive: (l) => { live = l; },
+        // No consumer here: the read must not wait for one.
+        onLive: (l) => { live = l; l.release(); },
       },
       onProgress: () => {
         const committed = [...store.changedUsers(0)].length;
