@@ -228,12 +228,7 @@ export class Runtime {
     const readDone = reading.catch((err: unknown) => { readError = err; return undefined; });
     const targets: TargetOutcome[] = [];
     for (const slot of slots) {
-      try {
-        targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
-      } finally {
-        // The first target's cycle was the read's consumer: however it ended, the read no longer waits for it.
-        live?.release();
-      }
+      targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
     }
     const read = await readDone;
     if (!read) throw readError;

@@ -626,8 +626,6 @@ class TargetRun {
           }
           due.delete(r.id);
           after = r.seq;
-          // Tells the read how far planning got, so it stays only a chunk or two ahead.
-          if (!ended) live?.consumed(r.seq);
           yield r;
         }
         if (ended || live === undefined) return;

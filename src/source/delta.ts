@@ -30,7 +30,7 @@ export interface DeltaRoundOptions {
   deltaLink: string | undefined;
   onProgress?: ((p: ReadProgress) => void) | undefined;
   /** Called after each page is staged, with the round's mode at that point (a rejected delta state makes it full). */
-  afterPage?: ((mode: RoundMode) => void | Promise<void>) | undefined;
+  afterPage?: ((mode: RoundMode) => void) | undefined;
   logger?: Logger | undefined;
 }
 
@@ -71,7 +71,7 @@ export async function readDeltaRound(http: GraphHttp, store: SourceStoreImpl, op
     pages++;
     items += page.value.length;
     options.onProgress?.({ phase: options.kind, pages, items });
-    if (page.nextLink) await options.afterPage?.(mode);
+    if (page.nextLink) options.afterPage?.(mode);
     if (page.nextLink) {
       url = page.nextLink;
     } else if (page.deltaLink) {

@@ -24,13 +24,6 @@ export const GROUP_ATTRIBUTES = ['displayName', 'description', 'mailNickname'] a
 export const APP_ROLE_ASSIGNMENTS = 'appRoleAssignments';
 /** A streamed users round's first chunk is this many times smaller than the others. */
 const FIRST_CHUNK_DIVISOR = 5;
-/** A streamed users round holds its next page while this many committed chunks wait for the consumer … */
-const CHUNKS_AHEAD = 2;
-/**
- * … but never longer than this at a time: Graph gives no lifetime for a round's nextLink, so a round that
- * waits on a slow target still moves (one page per wait) rather than sitting on a link for hours.
- */
-export const READ_HOLD_MAX_MS = 30_000;
 
 export interface ReadSummary extends CommitSummary {
   /** True when either delta round was a full one (first read, forced, changed $select or expired state). */
@@ -59,11 +52,9 @@ export interface ReadOptions {
    * of the round is still being read. The round's delta
    * link, and for a full round its deletions, still wait for its last page; a read that fails after a chunk
    * keeps the chunks (they are what Graph said) but not the delta link, so the next read repeats the round.
-   * While two committed chunks wait for the consumer (`LiveRead.consumed`), the next page waits too, at most
-   * `holdMaxMs` (READ_HOLD_MAX_MS) at a time, until it moves on or calls `LiveRead.release`.
    * Unset, or a round that never reaches a chunk: everything is committed at once at the end.
    */
-  stream?: { chunkUsers: number; onLive: (live: LiveRead) => void; holdMaxMs?: number };
+  stream?: { chunkUsers: number; onLive: (live: LiveRead) => void };
 }
 
 export interface SourceReader {
@@ -165,21 +156,16 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
     const groupsCommit = (groups: RoundResult) => ({ groups: { mode: groups.mode, deltaLink: groups.deltaLink, selectSignature: groupsSignature } });
     let streaming = false;
     let chunks = 0;
-    const afterUsersPage = async (mode: RoundMode) => {
+    const afterUsersPage = (mode: RoundMode) => {
       const stream = readOptions.stream;
       if (!stream || !scopeInputs) return;
       // The first chunk is smaller, so the apply starts after a few pages rather than a full chunk's worth.
       const due = streaming ? stream.chunkUsers : Math.ceil(stream.chunkUsers / FIRST_CHUNK_DIVISOR);
-      if (store.stagedUsersPending() >= due) {
-        const startSeq = store.currentSeq();
-        commit({ users: { mode, partial: true }, ...(streaming ? {} : assignmentsCommit(scopeInputs.appRoles)) });
-        chunks++;
-        if (!streaming) { streaming = true; stream.onLive(live); }
-        live.chunkCommitted(startSeq);
-      }
-      // Reading faster than the apply plans gains nothing, and the read's staging and commits would take the
-      // event loop from the apply's answers: stay a chunk or two ahead of it.
-      if (streaming) await live.room(stream.holdMaxMs ?? READ_HOLD_MAX_MS);
+      if (store.stagedUsersPending() < due) return;
+      commit({ users: { mode, partial: true }, ...(streaming ? {} : assignmentsCommit(scopeInputs.appRoles)) });
+      chunks++;
+      if (!streaming) { streaming = true; stream.onLive(live); }
+      live.notify();
     };
     try {
       // The assignments, the app roles, and the users and groups rounds are independent page sequences, each
@@ -312,21 +298,10 @@ async function allOrFirstError<T extends readonly unknown[]>(promises: { [K in k
 class LiveReadState implements LiveRead {
   state: LiveRead['state'] = 'reading';
   private waiters: (() => void)[] = [];
-  /** The store's seq before each chunk's commit: a chunk's users all have a greater one. */
-  private readonly chunkStarts: number[] = [];
-  /** Chunks before this index have been reached by the consumer. */
-  private reached = 0;
-  private consumedSeq = 0;
-  private released = false;
-  private roomWaiter: (() => void) | undefined;
 
   changed(): Promise<void> {
     if (this.state !== 'reading') return Promise.resolve();
-    const next = new Promise<void>((resolve) => this.waiters.push(resolve));
-    // The consumer waits for a commit: a held read must go on, whatever the count says (the consumer may have
-    // looked for users just before the last commits, and waits for the one after them).
-    this.roomWaiter?.();
-    return next;
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   notify(): void {
@@ -338,36 +313,5 @@ class LiveReadState implements LiveRead {
   end(state: 'done' | 'failed'): void {
     this.state = state;
     this.notify();
-  }
-
-  chunkCommitted(startSeq: number): void {
-    this.chunkStarts.push(startSeq);
-    this.notify();
-  }
-
-  consumed(seq: number): void {
-    if (seq <= this.consumedSeq) return;
-    this.consumedSeq = seq;
-    while (this.reached < this.chunkStarts.length && this.chunkStarts[this.reached]! < seq) this.reached++;
-    if (this.roomWaiter && this.hasRoom()) this.roomWaiter();
-  }
-
-  release(): void {
-    this.released = true;
-    this.roomWaiter?.();
-  }
-
-  private hasRoom(): boolean {
-    return this.released || this.waiters.length > 0 || this.chunkStarts.length - this.reached < CHUNKS_AHEAD;
-  }
-
-  /** Settles once fewer than CHUNKS_AHEAD chunks wait for the consumer (or it is gone), or after `maxMs`. */
-  room(maxMs: number): Promise<void> {
-    if (this.hasRoom()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(), maxMs);
-      const done = () => { clearTimeout(timer); this.roomWaiter = undefined; resolve(); };
-      this.roomWaiter = done;
-    });
   }
 }

@@ -63,14 +63,6 @@ export interface LiveRead {
   readonly state: 'reading' | 'done' | 'failed';
   /** Settles at the next commit or when the read ends, whichever comes first; never rejects. */
   changed(): Promise<void>;
-  /**
-   * The consumer has planned every user committed up to `seq`. The read holds its next users page while
-   * two of its chunks are still untouched by the consumer, so it stays a chunk or two ahead of the apply
-   * instead of taking the event loop from it.
-   */
-  consumed(seq: number): void;
-  /** The consumer is done (its cycle ended or stopped): the read no longer waits for it. */
-  release(): void;
 }
 
 export interface SourceStore {

@@ -13,9 +13,6 @@ function fakeLiveRead() {
     state: 'reading' as LiveRead['state'],
     changed: () => (live.state === 'reading' ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve()),
     committed: wake,
-    consumedSeq: 0,
-    consumed(seq: number) { live.consumedSeq = seq; },
-    release() { /* nothing is held */ },
     end(state: 'done' | 'failed') { live.state = state; wake(); },
   };
   return live;

@@ -16,8 +16,7 @@ describe('reader: the first chunk of a streamed users round is small', () => {
     const summary = await h.reader.read({
       stream: {
         chunkUsers: 50,
-        // No consumer here: the read must not wait for one.
-        onLive: (l) => { live = l; l.release(); },
+        onLive: (l) => { live = l; },
       },
       onProgress: () => {
         const committed = [...store.changedUsers(0)].length;
