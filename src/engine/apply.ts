@@ -290,12 +290,11 @@ class ApplyRun {
     const size = Math.max(1, this.policy.concurrency) * JOURNAL_AHEAD_PER_SLOT;
     let next = 0;
     let asked = 0;
-    let written = 0;
     const entry = (op: PlannedOperation): Promise<string> => {
       asked++;
       // The next window is written once half of this one is taken, so it is committed before anyone needs it:
       // an operation that waits for its own entry waits for a commit, a turn of the event loop.
-      while ((!entries.has(op) || written - asked < size / 2) && next < ops.length) {
+      while ((!entries.has(op) || entries.size - asked < size / 2) && next < ops.length) {
         for (let n = 0; n < size && next < ops.length; next++) {
           const ahead = ops[next]!;
           if (ahead.kind === 'skip' || ahead.kind === 'unlink' || entries.has(ahead)) continue;
@@ -303,7 +302,6 @@ class ApplyRun {
           let id = '';
           entries.set(ahead, this.commit(() => { id = this.ctx.store.journalBegin(this.ctx.target, this.ctx.runId, ahead, now); }, true).then(() => id));
           n++;
-          written++;
         }
       }
       return entries.get(op)!;
