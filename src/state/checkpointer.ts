@@ -3,7 +3,7 @@
 // database file and syncing it to disk. During an initial sync that is tens of milliseconds to seconds at a
 // time in which no target answer is read and no request leaves. Here a second connection on a worker thread
 // checkpoints every half second (PASSIVE: it never waits for, nor blocks, the main connection's commits), so
-// the main connection's own checkpoint, still every 32 MB of WAL, finds nearly everything copied. Durability
+// the main connection's own checkpoint, now every 256 MB of WAL, finds nearly everything copied. Durability
 // is unchanged: a commit is in the WAL either way, and SQLite replays the WAL on the next open if the process
 // stops first.
 import { Worker } from 'node:worker_threads';

@@ -30,8 +30,9 @@ export interface Migration {
 
 export interface OpenOptions {
   /**
-   * Checkpoint the WAL on a worker thread instead of inside commits on the event loop (see checkpointer.ts):
-   * for the long-running runtime, whose event loop reads target answers while it commits.
+   * Checkpoint the WAL on a worker thread, leaving the commits on the event loop only a rare, short checkpoint
+   * of their own (see checkpointer.ts): for the long-running runtime, whose event loop reads target answers
+   * while it commits.
    */
   backgroundCheckpoint?: boolean | { intervalMs?: number; inlineEveryPages?: number };
 }
