@@ -18,8 +18,10 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { SyncMetrics } from '../observability/metrics.js';
 import { createSourceReader, type ReadOptions, type ReadSummary, type SourceReader } from '../source/reader.js';
 import type { ReadProgress } from '../source/delta.js';
+import { createThreadedSourceReader, readWorkerScript } from '../source/threaded-reader.js';
 import type { LiveRead, SourceGroupRecord, SourceUserRecord } from '../source/types.js';
-import { openDatabase, type Db } from '../state/db.js';
+import type { Db } from '../state/db.js';
+import { openStateFiles, type StateFiles } from '../state/files.js';
 import { SourceStoreImpl } from '../state/source-store.js';
 import { TargetsStore, type LogQuery, type QuarantineState, type RunRecord, type SavedPlan } from '../state/targets-store.js';
 import type { ObjectType, TargetAttributes, TargetConnector } from '../targets/connector.js';
@@ -43,6 +45,13 @@ export interface RuntimeOptions {
    * (default READ_CHUNK_USERS; tests use small chunks). 0 turns it off: the whole read, then the cycles.
    */
   readChunkUsers?: number;
+  /**
+   * Read Graph on a worker thread (default, for a state file): the event loop then only sends and answers
+   * target requests. false reads on the event loop, as an in-memory state always does.
+   */
+  readInWorker?: boolean;
+  /** The compiled read-worker.js to start (default: the one beside the runtime's modules). */
+  readWorkerScript?: string;
 }
 
 /** Users per chunk when `sync` applies a long users round while it is still being read. */
@@ -151,7 +160,9 @@ export function openRuntime(config: Config, options: RuntimeOptions = {}): Runti
 }
 
 export class Runtime {
+  /** The state file's connection (targets' tables); the source's is `source.db`. */
   readonly db: Db;
+  private readonly files: StateFiles;
   readonly source: SourceStoreImpl;
   readonly targets: TargetsStore;
   readonly reader: SourceReader;
@@ -180,18 +191,23 @@ export class Runtime {
       this.slots.set(target.name, { config: target, compiled, policy, connectors: {} });
     }
     const compiled = [...this.slots.values()].map((s) => s.compiled);
-    this.db = openDatabase(config.state.path, { backgroundCheckpoint: true });
+    this.files = openStateFiles(config.state.path, { backgroundCheckpoint: true });
+    this.db = this.files.db;
     try {
-      this.source = new SourceStoreImpl(this.db);
+      this.source = new SourceStoreImpl(this.files.sourceDb);
       this.targets = new TargetsStore(this.db);
-      this.reader = createSourceReader(config.source, {
+      const readerDeps = {
         store: this.source,
         logger: this.logger,
         select: [...new Set(compiled.flatMap((c) => c.sourceAttributes))],
         groupSelect: [...new Set(compiled.flatMap((c) => c.groupSourceAttributes))],
-      });
+      };
+      const workerScript = options.readInWorker === false ? undefined : options.readWorkerScript ?? readWorkerScript();
+      this.reader = this.files.sourceFile && workerScript
+        ? createThreadedSourceReader(config.source, { ...readerDeps, sourceFile: this.files.sourceFile, workerScript })
+        : createSourceReader(config.source, readerDeps);
     } catch (err) {
-      this.db.close();
+      this.files.close();
       throw err;
     }
     this.metrics.subscribe(this.events);
@@ -397,7 +413,7 @@ export class Runtime {
           try { await connector.close(); } catch (err) { this.logger.warn({ err, target: slot.config.name }, 'closing the target connector failed'); }
         }
       }
-      try { await this.reader.close(); } finally { this.db.close(); }
+      try { await this.reader.close(); } finally { this.files.close(); }
     })();
     return this.closed;
   }

@@ -9,7 +9,7 @@ import type { ScopeReason } from '../engine/types.js';
 import { createLogger } from '../observability/logger.js';
 import { createSourceReader, type ReadSummary } from '../source/reader.js';
 import type { SourceUserRecord } from '../source/types.js';
-import { openDatabase } from '../state/db.js';
+import { openStateFiles } from '../state/files.js';
 import { SourceStoreImpl } from '../state/source-store.js';
 import { parseArgs } from './output.js';
 
@@ -52,8 +52,8 @@ export async function run(argv: string[]): Promise<number> {
   const select = [...new Set(compiled.flatMap((c) => c.sourceAttributes))];
   const groupSelect = [...new Set(compiled.flatMap((c) => c.groupSourceAttributes))];
 
-  const db = openDatabase(config.state.path);
-  const store = new SourceStoreImpl(db);
+  const files = openStateFiles(config.state.path);
+  const store = new SourceStoreImpl(files.sourceDb);
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   const reader = createSourceReader(config.source, { store, logger, select, groupSelect });
   const interactive = !args.options.json && process.stderr.isTTY;
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!g.assigned || g.removed) continue;
     groups.push({ id: g.id, members: store.groupMembers(g.id).length, targets: perTarget(compiled, (c) => groupScope(g, c.groups.scopingFilters)), attributes: g.attributes });
   }
-  db.close();
+  files.close();
 
   if (args.options.json) {
     process.stdout.write(JSON.stringify({ read: readFacts(read), users, groups }, null, 2) + '\n');

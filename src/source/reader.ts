@@ -54,7 +54,12 @@ export interface ReadOptions {
    * keeps the chunks (they are what Graph said) but not the delta link, so the next read repeats the round.
    * Unset, or a round that never reaches a chunk: everything is committed at once at the end.
    */
-  stream?: { chunkUsers: number; onLive: (live: LiveRead) => void };
+  stream?: {
+    chunkUsers: number;
+    onLive: (live: LiveRead) => void;
+    /** Called after each chunk's commit, the first included (after `onLive`). */
+    onChunk?: () => void;
+  };
 }
 
 export interface SourceReader {
@@ -95,11 +100,17 @@ export function userSelectList(select: readonly string[], extra: readonly string
   return out;
 }
 
-export function createSourceReader(options: SourceOptions, deps: SourceReaderDeps): SourceReader {
+/** The login and Graph endpoints the options name; throws CONFIG_INVALID for a Graph root with a path. */
+export function sourceEndpoints(options: SourceOptions): ReturnType<typeof resolveEndpoints> {
   const endpoints = resolveEndpoints(options.cloud, { authorityHost: options.authorityHost, graphBaseUrl: options.graphBaseUrl });
   if (new URL(endpoints.graphBaseUrl).pathname !== '/') {
     throw new EntraSyncError('CONFIG_INVALID', 'graphBaseUrl must be a root URL without a path (the version is added by the reader)', { configPath: 'source.graphBaseUrl' });
   }
+  return endpoints;
+}
+
+export function createSourceReader(options: SourceOptions, deps: SourceReaderDeps): SourceReader {
+  const endpoints = sourceEndpoints(options);
   const store = deps.store;
   store.configure({ scope: options.scope, flattenNestedGroups: options.flattenNestedGroups });
   const dispatcher = createDispatcher({ proxy: options.proxy, caFile: options.caFile, timeoutMs: options.timeoutMs });
@@ -165,6 +176,7 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
       commit({ users: { mode, partial: true }, ...(streaming ? {} : assignmentsCommit(scopeInputs.appRoles)) });
       chunks++;
       if (!streaming) { streaming = true; stream.onLive(live); }
+      stream.onChunk?.();
       live.notify();
     };
     try {
@@ -295,7 +307,7 @@ async function allOrFirstError<T extends readonly unknown[]>(promises: { [K in k
 }
 
 /** What a streaming read tells the cycles applying its chunks. */
-class LiveReadState implements LiveRead {
+export class LiveReadState implements LiveRead {
   state: LiveRead['state'] = 'reading';
   private waiters: (() => void)[] = [];
 

@@ -15,7 +15,7 @@ import type {
   SourceUserRecord,
 } from '../source/types.js';
 
-const migrations: Migration[] = [
+export const SOURCE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     up: (db) => {
@@ -187,7 +187,7 @@ export class SourceStoreImpl implements SourceStore {
   private usersPartlyApplied = false;
 
   constructor(readonly db: Db, private settings: ScopeSettings = { scope: 'assigned', flattenNestedGroups: false }) {
-    migrate(db, 'source', migrations);
+    migrate(db, 'source', SOURCE_MIGRATIONS);
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS source_bump_users (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
       CREATE TEMP TABLE IF NOT EXISTS source_bump_groups (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
@@ -487,6 +487,14 @@ export class SourceStoreImpl implements SourceStore {
       DELETE FROM source_app_roles;
       INSERT INTO source_app_roles (${columns}) SELECT ${columns} FROM source_roles_new;
       DELETE FROM source_roles_new; DELETE FROM source_roles_changed`);
+  }
+
+  /**
+   * Re-reads the app's role definitions, which every user record carries. For a connection that reads what
+   * another one commits (the runtime's, beside the reader's worker thread): after each of its commits.
+   */
+  reloadRoleDefinitions(): void {
+    this.loadRoleDefinitions();
   }
 
   private loadRoleDefinitions(): void {

@@ -1,0 +1,82 @@
+// The Graph reader on its own thread. The runtime's event loop reads target answers and sends the next
+// requests; the read's paging, staging and chunk commits would take it from them for seconds at a time
+// (docs/performance.md). Here they run on a worker thread with their own connection to the source state
+// file (a file of its own, so the two threads' commits never wait for each other's write lock). The parent
+// reads what is committed through its own connection; this thread tells it when a commit has landed.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Logger } from '../observability/logger.js';
+import { openDatabase, type Db } from '../state/db.js';
+import { SourceStoreImpl } from '../state/source-store.js';
+import { createSourceReader, type SourceReader } from './reader.js';
+import { serializeError, type LogLevel, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js';
+
+if (!parentPort) throw new Error('read-worker.js runs as a worker thread (the runtime starts it)');
+const port: MessagePort = parentPort;
+const init = workerData as WorkerInit;
+const post = (m: WorkerMessage): void => port.postMessage(m);
+
+const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const floor = LEVELS.indexOf(init.logLevel as LogLevel);
+const enabled = (level: LogLevel): boolean => init.logLevel !== 'silent' && LEVELS.indexOf(level) >= (floor < 0 ? 0 : floor);
+// The reader logs `(fields, message)` at these four levels; the parent's logger writes (and redacts) them.
+const forward = (level: LogLevel) => (fields: Record<string, unknown>, message: string): void => {
+  if (enabled(level)) post({ kind: 'log', level, fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown>, message });
+};
+const logger = { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') } as unknown as Logger;
+
+// Opened with the first request, inside its error handling: a file that cannot be opened fails that request.
+let opened: { db: Db; reader: SourceReader } | undefined;
+function open(): { db: Db; reader: SourceReader } {
+  if (opened) return opened;
+  const db = openDatabase(init.sourceFile);
+  try {
+    opened = { db, reader: createSourceReader(init.options, { store: new SourceStoreImpl(db), logger, select: init.select, groupSelect: init.groupSelect }) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return opened;
+}
+
+async function handle(request: WorkerRequest): Promise<void> {
+  const { id } = request;
+  try {
+    if (request.op === 'close') {
+      if (opened) {
+        await opened.reader.close();
+        opened.db.close();
+      }
+      post({ id, kind: 'done' });
+      port.close();
+      return;
+    }
+    const { reader } = open();
+    switch (request.op) {
+      case 'read': {
+        const summary = await reader.read({
+          full: request.full,
+          ...(request.progress ? { onProgress: (progress) => post({ id, kind: 'progress', progress }) } : {}),
+          ...(request.chunkUsers > 0 ? {
+            stream: {
+              chunkUsers: request.chunkUsers,
+              onLive: () => post({ id, kind: 'live' }),
+              onChunk: () => post({ id, kind: 'chunk' }),
+            },
+          } : {}),
+        });
+        post({ id, kind: 'done', summary });
+        return;
+      }
+      case 'readUser':
+        post({ id, kind: 'done', objectId: (await reader.readUser(request.key)).id });
+        return;
+      case 'readGroup':
+        post({ id, kind: 'done', objectId: (await reader.readGroup(request.key)).id });
+        return;
+    }
+  } catch (err) {
+    post({ id, kind: 'failed', error: serializeError(err) });
+  }
+}
+
+port.on('message', (request: WorkerRequest) => { void handle(request); });

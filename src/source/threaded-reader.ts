@@ -1,0 +1,163 @@
+// The source reader the runtime holds when the state is a file: the same SourceReader, with the Graph read
+// on a worker thread (read-worker.ts). The worker writes the source state file through its own connection;
+// this side reads it through the runtime's, once the worker says a commit has landed. The event loop that
+// sends target requests then spends no time on Graph pages, staging or the read's commits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EntraSyncError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { SourceStoreImpl } from '../state/source-store.js';
+import { LiveReadState, sourceEndpoints, userSelectList, type ReadOptions, type ReadSummary, type SourceReader } from './reader.js';
+import type { SourceOptions } from './options.js';
+import type { SourceGroupRecord, SourceUserRecord } from './types.js';
+import { reviveError, type WorkerInit, type WorkerMessage, type WorkerRequest, type WorkerRequestBody } from './worker-protocol.js';
+
+/**
+ * The compiled worker beside this module; undefined when this module runs from TypeScript sources with no
+ * compiled copy named in ENTRA_SYNC_WORKER_BUILD (the tests transpile src/ there: test/global-setup.ts).
+ */
+export function readWorkerScript(): string | undefined {
+  if (import.meta.url.endsWith('.js')) return fileURLToPath(new URL('./read-worker.js', import.meta.url));
+  const built = process.env.ENTRA_SYNC_WORKER_BUILD;
+  return built ? path.join(built, 'src', 'source', 'read-worker.js') : undefined;
+}
+
+export interface ThreadedReaderDeps {
+  /** The runtime's store on the source state file: what the worker commits is read through it. */
+  store: SourceStoreImpl;
+  sourceFile: string;
+  workerScript: string;
+  logger?: Logger | undefined;
+  select: string[];
+  groupSelect?: string[] | undefined;
+}
+
+interface Pending {
+  message: (m: WorkerMessage) => void;
+  fail: (err: Error) => void;
+}
+
+export function createThreadedSourceReader(options: SourceOptions, deps: ThreadedReaderDeps): SourceReader {
+  sourceEndpoints(options); // a bad Graph root fails here, as the in-process reader does, not at the first read
+  const store = deps.store;
+  const logger = deps.logger;
+  const init: WorkerInit = {
+    sourceFile: deps.sourceFile,
+    options,
+    select: deps.select,
+    groupSelect: deps.groupSelect ?? [],
+    logLevel: logger?.level ?? 'silent',
+  };
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  let closed = false;
+
+  function started(): Worker {
+    if (worker) return worker;
+    let w: Worker;
+    try {
+      w = new Worker(deps.workerScript, { workerData: init });
+    } catch (err) {
+      throw new EntraSyncError('SOURCE_READER_STOPPED', `the Graph reader's worker thread did not start: ${(err as Error).message}`, { file: deps.workerScript }, { cause: err });
+    }
+    w.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'log') {
+        logger?.[m.level](m.fields, m.message);
+        return;
+      }
+      pending.get(m.id)?.message(m);
+    });
+    // The thread stopping outside `close` (a crash, or the file it loads missing) fails what it was doing;
+    // the next request starts a new one.
+    const stopped = (why: string) => {
+      if (worker !== w) return;
+      worker = undefined;
+      const err = new EntraSyncError('SOURCE_READER_STOPPED', `the Graph reader's worker thread stopped: ${why}`, { file: deps.workerScript });
+      for (const p of [...pending.values()]) p.fail(err);
+      pending.clear();
+    };
+    w.on('error', (err) => stopped(err.message));
+    w.on('exit', (code) => stopped(`exit code ${code}`));
+    worker = w;
+    return w;
+  }
+
+  /** Sends one request; `onMessage` sees its progress and chunk messages; settles with its `done`. */
+  function request<T>(req: WorkerRequestBody, onMessage: (m: WorkerMessage) => void, result: (m: Extract<WorkerMessage, { kind: 'done' }>) => T): Promise<T> {
+    if (closed) return Promise.reject(new EntraSyncError('SOURCE_READER_CLOSED', 'the source reader is closed'));
+    const w = started();
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, {
+        message: (m) => {
+          if (m.kind === 'done' || m.kind === 'failed') {
+            pending.delete(id);
+            if (pending.size === 0) w.unref();
+            if (m.kind === 'done') resolve(result(m));
+            else reject(reviveError(m.error));
+            return;
+          }
+          onMessage(m);
+        },
+        fail: reject,
+      });
+      w.ref();
+      w.postMessage({ ...req, id } as WorkerRequest);
+    });
+  }
+
+  async function read(readOptions: ReadOptions = {}): Promise<ReadSummary> {
+    const stream = readOptions.stream;
+    const live = new LiveReadState();
+    try {
+      const summary = await request({ op: 'read', full: readOptions.full === true, chunkUsers: stream?.chunkUsers ?? 0, progress: readOptions.onProgress !== undefined }, (m) => {
+        if (m.kind === 'progress') readOptions.onProgress?.(m.progress);
+        else if (m.kind === 'live') {
+          // The first chunk carries the assignments and app roles: the records read here must carry them too.
+          store.reloadRoleDefinitions();
+          stream?.onLive(live);
+        } else if (m.kind === 'chunk') {
+          stream?.onChunk?.();
+          live.notify();
+        }
+      }, (m) => m.summary!);
+      store.reloadRoleDefinitions();
+      live.end('done');
+      return summary;
+    } catch (err) {
+      live.end('failed');
+      throw err;
+    }
+  }
+
+  return {
+    select: userSelectList(deps.select, options.select),
+    read,
+    readUser: async (key): Promise<SourceUserRecord> => {
+      const id = await request({ op: 'readUser', key }, () => undefined, (m) => m.objectId!);
+      store.reloadRoleDefinitions();
+      return store.user(id)!;
+    },
+    readGroup: async (key): Promise<SourceGroupRecord> => {
+      const id = await request({ op: 'readGroup', key }, () => undefined, (m) => m.objectId!);
+      return store.group(id)!;
+    },
+    resetDeltaLinks: () => store.resetDeltaLinks(),
+    close: async () => {
+      if (closed) return;
+      const w = worker;
+      if (w) {
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        // The worker finishes what it was doing first (its reader runs one operation at a time), then
+        // closes its connections and exits.
+        await request({ op: 'close' }, () => undefined, () => undefined).catch(() => undefined);
+        closed = true;
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+        if (worker === w) await w.terminate();
+      }
+      closed = true;
+    },
+  };
+}
