@@ -23,6 +23,15 @@ export function readWorkerScript(): string | undefined {
   return built ? path.join(built, 'src', 'source', 'read-worker.js') : undefined;
 }
 
+/**
+ * The worker's V8 heap. It holds a page or two of Graph objects at a time (the stage is in SQLite), but a
+ * heap left to V8's defaults grows to several times that before it collects: at 100,000 users the process
+ * peaked at 330 MB with defaults, 279–282 MB with these (docs/performance.md). A read that needed more than
+ * the old generation's 128 MB would stop the thread: the read fails with SOURCE_READER_STOPPED and commits
+ * nothing more, as any failed read.
+ */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
+
 export interface ThreadedReaderDeps {
   /** The runtime's store on the source state file: what the worker commits is read through it. */
   store: SourceStoreImpl;
@@ -58,7 +67,7 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
     if (worker) return worker;
     let w: Worker;
     try {
-      w = new Worker(deps.workerScript, { workerData: init });
+      w = new Worker(deps.workerScript, { workerData: init, resourceLimits: WORKER_HEAP });
     } catch (err) {
       throw new EntraSyncError('SOURCE_READER_STOPPED', `the Graph reader's worker thread did not start: ${(err as Error).message}`, { file: deps.workerScript }, { cause: err });
     }
