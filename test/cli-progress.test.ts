@@ -28,6 +28,15 @@ describe('progress line', () => {
     expect(describeProgress({ stage: 'apply', target: 'docuware', planned: 1200, sent: 300, failed: 2 })).toBe('docuware: 300 of 1,200 operations sent, 2 failed');
   });
 
+  it('shows every target whose cycle runs, side by side, with the latest count of each', () => {
+    const written: string[] = [];
+    const line = progressLine({ isTTY: true, columns: 200, write: (s: string) => { written.push(s); return true; } } as unknown as NodeJS.WriteStream, 0);
+    line.onProgress!({ stage: 'apply', target: 'parent', planned: 900, sent: 10, failed: 0 });
+    line.onProgress!({ stage: 'apply', target: 'child', planned: 900, sent: 4, failed: 0 });
+    line.onProgress!({ stage: 'apply', target: 'parent', planned: 900, sent: 11, failed: 1 });
+    expect(written.at(-1)).toBe('\rparent: 11 of 900 operations sent, 1 failed · child: 4 of 900 operations sent\x1b[K');
+  });
+
   it('draws nothing when the output is not a terminal', () => {
     const line = progressLine({ isTTY: false } as unknown as NodeJS.WriteStream);
     expect(line.onProgress).toBeUndefined();

@@ -62,3 +62,36 @@ describe('two Document360 projects from one Graph read', () => {
     expect(world.scim.child!.user(runtime.targets.link('child', 'user', user.id)!.targetId)![EXTENSION]).toMatchObject({ isTeamAccount: true });
   });
 });
+
+describe('two targets in one sync', () => {
+  it('are provisioned side by side, not one after the other, and each ends complete', async () => {
+    const world = await startWorld({
+      tenant: { seed: 12, users: 120, groups: 4, membersPerGroup: 8, nestedGroups: 0, assignedUserFraction: 0.6, assignedGroups: 2 },
+      targets: { parent: 'document360', child: 'document360' },
+      presets: { parent: 'document360', child: 'document360' },
+      targetYaml: { parent: 'concurrency: 2', child: 'concurrency: 2' },
+    });
+    try {
+      // Each answer takes 5 ms: one target's creates, two at a time, span well over a hundred milliseconds.
+      for (const sim of Object.values(world.scim)) sim.faults.latencyMs = 5;
+      const runtime = await world.open();
+      const report = await runtime.sync();
+      const creates = (name: string) => world.scim[name]!.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Users')).map((r) => r.at);
+      const parent = creates('parent');
+      const child = creates('child');
+      expect(parent.length).toBeGreaterThan(40);
+      expect(child.length).toBe(parent.length);
+      // Overlap: each target's first create is answered before the other's last.
+      expect(Math.min(...child)).toBeLessThan(Math.max(...parent));
+      expect(Math.min(...parent)).toBeLessThan(Math.max(...child));
+      const upns = world.inScope(runtime).map((u) => String(u.attributes.userPrincipalName)).sort();
+      for (const name of ['parent', 'child']) {
+        expect(report.targets.find((t) => t.target === name)).toMatchObject({ status: 'success', failed: 0 });
+        expect(world.scim[name]!.users().map((u) => u.userName).sort()).toEqual(upns);
+      }
+      expect(report.targets.map((t) => t.target)).toEqual(['parent', 'child']); // in configuration order
+    } finally {
+      await world.close();
+    }
+  });
+});

@@ -226,9 +226,10 @@ export class Runtime {
   }
 
   /**
-   * One Graph read, then one cycle per target, each with its own links, plans and failures. A long users
-   * round is committed in chunks, and the first target's cycle applies each chunk while the rest is read
-   * (the targets after it start once the read is done); a full comparison (`--full`) reads everything first.
+   * One Graph read, then one cycle per target, each with its own links, plans and failures. The targets'
+   * cycles run side by side (each at its own concurrency), so a sync to several targets takes as long as the
+   * slowest, not their sum. A long users round is committed in chunks and every target's cycle applies each
+   * chunk while the rest is read; a full comparison (`--full`) reads everything first.
    */
   async sync(options: { target?: string; full?: boolean; dryRun?: boolean } = {}): Promise<SyncReport> {
     const slots = this.select(options.target);
@@ -242,10 +243,8 @@ export class Runtime {
     const live = 'live' in first ? first.live : undefined;
     let readError: unknown;
     const readDone = reading.catch((err: unknown) => { readError = err; return undefined; });
-    const targets: TargetOutcome[] = [];
-    for (const slot of slots) {
-      targets.push(await this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) })));
-    }
+    const targets: TargetOutcome[] = await Promise.all(slots.map((slot) =>
+      this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) }))));
     const read = await readDone;
     if (!read) throw readError;
     return { read, targets };

@@ -16,17 +16,26 @@ type ApplyStep = Extract<RuntimeProgress, { stage: 'apply' }>;
 
 /**
  * One line for the latest progress. The read's phases (assignments, users, groups) run side by side, so a
- * read step is shown with the latest of every phase seen so far (`reads`, in the order they started).
+ * read step is shown with the latest of every phase seen so far (`reads`, in the order they started); the
+ * targets' cycles run side by side too, so an apply step is shown with the latest of every target
+ * (`applying`, by target name).
  */
-export function describeProgress(p: RuntimeProgress, reads?: ReadonlyMap<ReadStep['phase'], ReadStep>, applying?: ApplyStep): string {
+export function describeProgress(
+  p: RuntimeProgress,
+  reads?: ReadonlyMap<ReadStep['phase'], ReadStep>,
+  applying?: ApplyStep | ReadonlyMap<string, ApplyStep>,
+): string {
   const sent = (a: ApplyStep) => `${a.target}: ${int(a.sent)} of ${int(a.planned)} operations sent${a.failed ? `, ${int(a.failed)} failed` : ''}`;
   const phases = (list: ReadStep[]) => list.map((r) => `${r.phase} ${int(r.items)} (${int(r.pages)} pages)`).join(', ');
+  const targets = applying === undefined ? [] : 'stage' in applying ? [applying] : [...applying.values()];
   if (p.stage === 'read') {
     const list = reads?.size ? [...reads.values()] : [p];
     // A long users round is applied while it is read (sync): both go on at once.
-    return applying ? `read from Entra: ${phases(list)} · ${sent(applying)}` : `reading Entra: ${phases(list)}`;
+    return targets.length ? `read from Entra: ${phases(list)} · ${targets.map(sent).join(' · ')}` : `reading Entra: ${phases(list)}`;
   }
-  return reads?.size ? `read from Entra: ${phases([...reads.values()])} · ${sent(p)}` : sent(p);
+  const list = targets.some((t) => t.target === p.target) ? targets : [...targets, p];
+  const text = list.map(sent).join(' · ');
+  return reads?.size ? `read from Entra: ${phases([...reads.values()])} · ${text}` : text;
 }
 
 export function progressLine(stream: NodeJS.WriteStream = process.stdout, intervalMs = 100): ProgressLine {
@@ -34,11 +43,11 @@ export function progressLine(stream: NodeJS.WriteStream = process.stdout, interv
   let last = 0;
   let drawn = false;
   const reads = new Map<ReadStep['phase'], ReadStep>();
-  let applying: ApplyStep | undefined;
+  const applying = new Map<string, ApplyStep>();
   return {
     onProgress(p) {
       if (p.stage === 'read') reads.set(p.phase, p);
-      else applying = p;
+      else applying.set(p.target, p);
       const now = Date.now();
       if (now - last < intervalMs) return; // a redraw per operation would cost more than the operation
       last = now;
