@@ -26,11 +26,13 @@ export function readWorkerScript(): string | undefined {
 /**
  * The worker's V8 heap. It holds a page or two of Graph objects at a time (the stage is in SQLite), but a
  * heap left to V8's defaults grows to several times that before it collects: at 100,000 users the process
- * peaked at 330 MB with defaults, 279–282 MB with these (docs/performance.md). A read that needed more than
- * the old generation's 128 MB would stop the thread: the read fails with SOURCE_READER_STOPPED and commits
- * nothing more, as any failed read.
+ * peaked at 322–330 MB with defaults. A young generation much smaller than this one makes every cycle's
+ * read slower instead (objects of a page outlive it and are promoted: a no-op read took 0.53 s with 8 MB,
+ * 0.38–0.45 s with 12–16 MB, 0.39 s on the event loop). docs/performance.md has the runs. A read that
+ * needed more than the old generation's 96 MB would stop the thread: it fails with SOURCE_READER_STOPPED
+ * and commits nothing more, as any failed read.
  */
-const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 12, maxOldGenerationSizeMb: 96 };
 
 export interface ThreadedReaderDeps {
   /** The runtime's store on the source state file: what the worker commits is read through it. */
@@ -40,6 +42,8 @@ export interface ThreadedReaderDeps {
   logger?: Logger | undefined;
   select: string[];
   groupSelect?: string[] | undefined;
+  /** The source file's WAL is started over after a chunk once it passes this size (default 64 MB). */
+  walLimitBytes?: number;
 }
 
 interface Pending {
@@ -57,6 +61,7 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
     select: deps.select,
     groupSelect: deps.groupSelect ?? [],
     logLevel: logger?.level ?? 'silent',
+    walLimitBytes: deps.walLimitBytes ?? 64 * 1024 * 1024,
   };
   let worker: Worker | undefined;
   let nextId = 1;

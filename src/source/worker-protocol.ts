@@ -14,6 +14,8 @@ export interface WorkerInit {
   groupSelect: string[];
   /** The lowest level the parent's logger writes; the worker forwards only what it would keep. */
   logLevel: string;
+  /** Past this size the source file's WAL is started over after a chunk (read-worker.ts, trimWal). */
+  walLimitBytes: number;
 }
 
 export type WorkerRequest =
