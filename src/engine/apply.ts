@@ -21,8 +21,8 @@ type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeM
 
 /** Journal entries written ahead per concurrency slot, in one commit. */
 const JOURNAL_AHEAD_PER_SLOT = 4;
-/** Results wait at most this long for a journal commit to ride along with before they are committed alone. */
-const RESULT_COMMIT_DELAY_MS = 20;
+/** Results are committed at most this often on their own (they also ride along with every journal commit). */
+const RESULT_COMMIT_GAP_MS = 5;
 /** … or until this many writes wait. */
 const RESULT_COMMIT_MAX = 1000;
 
@@ -164,6 +164,8 @@ class ApplyRun {
   private queued: { write: () => void; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private commitScheduled = false;
   private commitTimer: NodeJS.Timeout | undefined;
+  private resultCommitArmed = false;
+  private lastCommitAt = 0;
   /** Results of this phase whose commit (and its event) is still to come. */
   private recording: Promise<void>[] = [];
   /** Operations still to start before `onAllStarted` (undefined: only when the call ends). */
@@ -242,7 +244,7 @@ class ApplyRun {
   /**
    * Queues a write for the next group commit; settles once it is committed. `urgent` (a journal entry that an
    * operation waits on before it may be sent) commits at the end of this event-loop turn; anything else rides
-   * along with the next commit, or goes after RESULT_COMMIT_DELAY_MS or once RESULT_COMMIT_MAX writes wait.
+   * along with the next commit, or goes at the end of a turn (`scheduleResultCommit`) or once RESULT_COMMIT_MAX writes wait.
    */
   private commit(write: () => void, urgent: boolean): Promise<void> {
     const settled = new Promise<void>((resolve, reject) => this.queued.push({ write, resolve, reject }));
@@ -255,15 +257,33 @@ class ApplyRun {
     } else if (this.queued.length >= RESULT_COMMIT_MAX) {
       this.commitQueued();
     } else {
-      this.commitTimer ??= setTimeout(() => { this.commitTimer = undefined; this.commitQueued(); }, RESULT_COMMIT_DELAY_MS);
+      this.scheduleResultCommit();
     }
     return settled;
   }
 
+  /**
+   * Results are committed at the end of an event-loop turn, after the requests sent in it are written: the
+   * commit (a millisecond or so) then runs while they are out, instead of holding up answers that have
+   * arrived (with answers coming back together, that wait was paid by every request in flight). At most
+   * once per RESULT_COMMIT_GAP_MS: a target that answers at once would otherwise get a commit every turn.
+   */
+  private scheduleResultCommit(): void {
+    if (this.resultCommitArmed) return;
+    this.resultCommitArmed = true;
+    // Two hops: undici writes a request on a reused connection in a setImmediate of the turn that sent it,
+    // so the first hop lines up behind those of this turn, the second comes after them.
+    const afterWrites = () => setImmediate(() => setImmediate(() => { this.resultCommitArmed = false; this.commitQueued(); }));
+    const wait = this.lastCommitAt + RESULT_COMMIT_GAP_MS - Date.now();
+    if (wait <= 0) afterWrites();
+    else this.commitTimer = setTimeout(() => { this.commitTimer = undefined; afterWrites(); }, wait);
+  }
+
   /** Commits every queued write in one transaction; if that fails, each alone, so a bad write fails only its own operation. */
   private commitQueued(): void {
-    if (this.commitTimer) { clearTimeout(this.commitTimer); this.commitTimer = undefined; }
+    if (this.commitTimer) { clearTimeout(this.commitTimer); this.commitTimer = undefined; this.resultCommitArmed = false; }
     if (this.queued.length === 0) return;
+    this.lastCommitAt = Date.now();
     const batch = this.queued;
     this.queued = [];
     const store = this.ctx.store;
