@@ -48,7 +48,10 @@ describe('state file: WAL checkpoints on a worker thread (the runtime’s connec
     await sleep(300);
     // 96 MB of commits, with pauses that let the worker checkpoint between them.
     for (let round = 0; round < 12; round++) { writeMuch(db, 200); await sleep(20); }
-    expect(fs.statSync(`${file}-wal`).size).toBeLessThan(50_000_000);
+    // Without the inline checkpoint the WAL holds all 96 MB. It starts over only at a commit that finds the
+    // worker out of it, so on a loaded machine the first chance can be missed (50.2 MB once in CI): below
+    // 80 MB it has started over at least once.
+    expect(fs.statSync(`${file}-wal`).size).toBeLessThan(80_000_000);
     db.close();
   });
 
