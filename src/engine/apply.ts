@@ -271,8 +271,9 @@ class ApplyRun {
   private scheduleResultCommit(): void {
     if (this.resultCommitArmed) return;
     this.resultCommitArmed = true;
-    // Two hops: undici writes a request on a reused connection in a setImmediate of the turn that sent it,
-    // so the first hop lines up behind those of this turn, the second comes after them.
+    // Two hops: undici writes a request on a reused connection in a setImmediate of the turn that sent it.
+    // The first hop may run before some of those writes (requests sent later in the turn); the second,
+    // queued from it, runs in the next turn's check phase, after all of them.
     const afterWrites = () => setImmediate(() => setImmediate(() => { this.resultCommitArmed = false; this.commitQueued(); }));
     const wait = this.lastCommitAt + RESULT_COMMIT_GAP_MS - Date.now();
     if (wait <= 0) afterWrites();
