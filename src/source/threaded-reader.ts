@@ -109,7 +109,8 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
           if (m.kind === 'done' || m.kind === 'failed') {
             pending.delete(id);
             if (pending.size === 0) w.unref();
-            if (m.kind === 'done') resolve(result(m));
+            // Every operation may have committed the app's role definitions, which the records read here carry.
+            if (m.kind === 'done') { store.reloadRoleDefinitions(); resolve(result(m)); }
             else reject(reviveError(m.error));
             return;
           }
@@ -137,7 +138,6 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
           live.notify();
         }
       }, (m) => m.summary!);
-      store.reloadRoleDefinitions();
       live.end('done');
       return summary;
     } catch (err) {
@@ -151,7 +151,6 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
     read,
     readUser: async (key): Promise<SourceUserRecord> => {
       const id = await request({ op: 'readUser', key }, () => undefined, (m) => m.objectId!);
-      store.reloadRoleDefinitions();
       return store.user(id)!;
     },
     readGroup: async (key): Promise<SourceGroupRecord> => {

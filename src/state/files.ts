@@ -3,7 +3,6 @@
 // users, groups, memberships, assignments, delta links). Two files because two threads write them: the
 // Graph reader on its worker thread writes the source file while the event loop commits target results,
 // and SQLite lets one connection at a time write a file. Both are created 0600 and hold no secret.
-import fs from 'node:fs';
 import { migrate, openDatabase, type Db, type OpenOptions } from './db.js';
 import { SOURCE_MIGRATIONS } from './source-store.js';
 
@@ -61,7 +60,6 @@ function moveSourceTables(db: Db, sourceFile: string): void {
   migrate(db, 'source', SOURCE_MIGRATIONS);
   const tables = (db.prepare(String.raw`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'source\_%' ESCAPE '\'`).all() as { name: string }[])
     .map((r) => r.name);
-  if (!fs.existsSync(sourceFile)) throw new Error(`source state file ${sourceFile} is missing`);
   db.prepare('ATTACH DATABASE ? AS moving').run(sourceFile);
   try {
     db.transaction(() => {
