@@ -23,9 +23,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { Agent, request } from 'undici';
-import { openRuntime, type SyncReport } from '../src/app/runtime.js';
+import { openRuntime, type SyncReport } from '../src/runtime/runtime.js';
 import { loadConfig } from '../src/config/load.js';
-import type { CycleSummary } from '../src/engine/cycle.js';
+import type { CycleSummary } from '../src/sync/cycle.js';
 import { spawnScimSimulator, type ScimSimulatorProcess } from '../src/simulators/scim/child.js';
 
 interface SimInfo { graphBaseUrl: string; authorityHost: string; caPem: string; tenantId: string; clientId: string; clientSecret: string; servicePrincipalId: string; generateMs: number }

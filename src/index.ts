@@ -25,8 +25,8 @@ export {
 export {
   runCycle, buildPlan, applySavedPlan, approveStaged, rejectStaged, reconcileTarget, formatPlan, cyclePolicyFromConfig, DEFAULT_CYCLE_POLICY,
   type CycleInput, type CycleOptions, type CyclePolicy, type CycleSummary, type CycleCounts, type CycleKind, type DriftFix,
-} from './engine/cycle.js';
-export { applyOperations, recoverInFlight, type ApplyContext, type ApplyPolicy, type ApplyResult, type FailedObject } from './engine/apply.js';
-export { SyncEvents, type SyncEventMap, type SyncEventName } from './engine/events.js';
+} from './sync/cycle.js';
+export { applyOperations, recoverInFlight, type ApplyContext, type ApplyPolicy, type ApplyResult, type FailedObject } from './sync/apply.js';
+export { SyncEvents, type SyncEventMap, type SyncEventName } from './observability/events.js';
 export { TargetsStore, type SavedPlan, type FailureRecord, type QuarantineState, type RunRecord } from './state/targets-store.js';
 export { SyncMetrics } from './observability/metrics.js';

@@ -1,7 +1,7 @@
 // Provision on demand and preview through the runtime, over real HTTP: one user read fresh from Graph,
 // each step shown; a dry run and a preview send nothing that changes the target.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTargetFailure, type ObjectTrace, type Runtime } from '../src/app/runtime.js';
+import { isTargetFailure, type ObjectTrace, type Runtime } from '../src/runtime/runtime.js';
 import { EntraSyncError } from '../src/errors.js';
 import { startWorld, userNameOf, type World } from './runtime-world.js';
 

@@ -3,8 +3,8 @@
 // read ends, the target ends as a read-then-apply sync leaves it, and a read that fails half-way loses
 // nothing and sends nothing twice.
 import { describe, expect, it } from 'vitest';
-import type { RuntimeProgress } from '../src/app/runtime.js';
-import type { CycleSummary } from '../src/engine/cycle.js';
+import type { RuntimeProgress } from '../src/runtime/runtime.js';
+import type { CycleSummary } from '../src/sync/cycle.js';
 import { startWorld, userNameOf, type World } from './runtime-world.js';
 
 // 300 users in pages of 25 (12 pages); chunks of 50 users: a commit every two pages once the groups are in.

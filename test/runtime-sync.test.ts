@@ -2,8 +2,8 @@
 // Two targets from one config: `docuware` (its preset: disable, never delete) and `generic` (the scim
 // preset with the delete action on, so a hard delete in Entra deletes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../src/app/runtime.js';
-import type { CycleSummary } from '../src/engine/cycle.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import type { CycleSummary } from '../src/sync/cycle.js';
 import type { SourceUserRecord } from '../src/source/types.js';
 import { startWorld, userNameOf, type World } from './runtime-world.js';
 

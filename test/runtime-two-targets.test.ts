@@ -1,8 +1,8 @@
 // Document360's parent/child projects: two targets with the document360 preset fed by one Graph read,
 // each with its own links, cursor and failures; a dry run of one sends no mutating request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../src/app/runtime.js';
-import type { CycleSummary } from '../src/engine/cycle.js';
+import type { Runtime } from '../src/runtime/runtime.js';
+import type { CycleSummary } from '../src/sync/cycle.js';
 import { startWorld, type World } from './runtime-world.js';
 
 const EXTENSION = 'urn:ietf:params:scim:schemas:extension:document360:2.0:User';

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openRuntime, type Runtime, type RuntimeOptions } from '../src/app/runtime.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
 import { loadConfig } from '../src/config/load.js';
 import { startGraphSimulator, type GenerateTenantOptions, type GraphSimulator } from '../src/simulators/graph/index.js';
 import { startScimSimulator, type ProfileName, type ScimSimulator } from '../src/simulators/scim/index.js';

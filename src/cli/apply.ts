@@ -1,7 +1,7 @@
 // `entra-sync apply <plan-id>`: apply exactly a plan saved by `entra-sync plan`, or refuse, saying why,
 // when Entra or the target's state has moved since it was built.
-import { CONFIG_HELP, configPath, json, withRuntime } from '../app/command.js';
-import { exitCodeOf, formatCycle } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime } from './command.js';
+import { exitCodeOf, formatCycle } from './format.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
 

@@ -1,6 +1,6 @@
 // `entra-sync approve`: release the disables and deletes the deletion threshold held back, and apply them now.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { exitCodeOf, formatOutcomes } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { exitCodeOf, formatOutcomes } from './format.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'apply the disables/deletes the deletion threshold held back';

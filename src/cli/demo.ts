@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exitCodeOf, formatCycle, formatLogEntry, formatRead } from '../app/format.js';
-import { openRuntime, type SyncReport } from '../app/runtime.js';
+import { exitCodeOf, formatCycle, formatLogEntry, formatRead } from './format.js';
+import { openRuntime, type SyncReport } from '../runtime/runtime.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import { startGraphSimulator, type GraphSimulator } from '../simulators/graph/index.js';

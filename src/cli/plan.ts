@@ -1,8 +1,8 @@
 // `entra-sync plan`: read Entra, plan each target without sending anything, save the plan under an id and
 // print it as a readable diff. `entra-sync apply <id>` applies exactly that plan later.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { formatRead } from '../app/format.js';
-import { isTargetFailure } from '../app/runtime.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { formatRead } from './format.js';
+import { isTargetFailure } from '../runtime/runtime.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'read Entra and save a reviewable plan per target (apply it with `apply <id>`)';

@@ -1,7 +1,7 @@
 // `entra-sync preview --user <upn|id>`: what each target would receive for one user right now — every
 // mapped attribute and the operation — read fresh from Graph. Nothing is sent to any target.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { formatPreview } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { formatPreview } from './format.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
 

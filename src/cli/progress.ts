@@ -1,6 +1,6 @@
 // A one-line progress display for long Graph reads and applies, redrawn in place. Only on a terminal:
 // when stdout is a pipe or a file nothing is drawn, so scripts and logs never see carriage returns.
-import type { RuntimeProgress } from '../app/runtime.js';
+import type { RuntimeProgress } from '../runtime/runtime.js';
 
 export interface ProgressLine {
   /** Give this to `openRuntime({ onProgress })`; undefined when the stream is not a terminal. */

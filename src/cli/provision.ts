@@ -1,8 +1,8 @@
 // `entra-sync provision --user <upn|id> | --group <id>`: provision one object now, read fresh from Graph,
 // and show each step (import, scope, match, action, export) per target, like Entra's "Provision on demand".
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { formatTrace } from '../app/format.js';
-import { isTargetFailure } from '../app/runtime.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { formatTrace } from './format.js';
+import { isTargetFailure } from '../runtime/runtime.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
 

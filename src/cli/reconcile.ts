@@ -1,8 +1,8 @@
 // `entra-sync reconcile`: re-read every linked object from each target and repair what was changed there by
 // hand (attributes we wrote, the active flag, members we added, objects deleted outright), reporting every fix.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { exitCodeOf, formatCycle, formatFixes } from '../app/format.js';
-import { isTargetFailure } from '../app/runtime.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { exitCodeOf, formatCycle, formatFixes } from './format.js';
+import { isTargetFailure } from '../runtime/runtime.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'repair what was changed by hand on the targets, reporting every fix';

@@ -1,6 +1,6 @@
 // `entra-sync reject`: drop the operations the deletion threshold held back; each object's provisioning log
 // records the rejection. The objects stay as they are on the target.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'drop the disables/deletes the deletion threshold held back';

@@ -1,7 +1,7 @@
 // `entra-sync resync`: forget the stored delta links, read everything from Entra again, and compare every
 // object with what each target holds (Entra's "restart provisioning", without clearing the target state).
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { exitCodeOf, formatOutcomes, formatRead } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'forget the delta links, read everything again and compare every object';

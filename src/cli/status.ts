@@ -1,8 +1,8 @@
 // `entra-sync status`: per target, how far it is behind the source, what it holds (links by status),
 // failures and when they are retried, staged operations, quarantine, saved plans and the last runs.
 // Reads the state file only: no request to Entra or to any target.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { formatStatus } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { formatStatus } from './format.js';
 import { EntraSyncError } from '../errors.js';
 import { parseArgs } from './output.js';
 

@@ -1,7 +1,7 @@
 // `entra-sync sync`: one cycle now: read Entra once (incrementally when a delta link is stored), then bring
 // every target (or the one named) up to date, and print what each did.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from '../app/command.js';
-import { exitCodeOf, formatOutcomes, formatRead } from '../app/format.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'run one cycle: read Entra, apply the changes to every target, print what was done';

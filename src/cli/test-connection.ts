@@ -2,8 +2,8 @@
 // enterprise app's service principal, assignments, users) and each target (token endpoint, discovery, a
 // read-only probe), one line per check with ✓ or ✗ and the reason. Sends nothing that writes, needs no
 // state file, prints no secret.
-import { CONFIG_HELP, configPath, json } from '../app/command.js';
-import { testConnections, type ConnectionTestReport } from '../app/connection-test.js';
+import { CONFIG_HELP, configPath, json } from './command.js';
+import { testConnections, type ConnectionTestReport } from '../runtime/connection-test.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import { parseArgs } from './output.js';

@@ -1,7 +1,7 @@
 // Prometheus text-exposition metrics for the sync engine, fed only by SyncEvents: the engine never
 // calls into metrics. `render()` returns the text an HTTP /metrics endpoint serves (the endpoint lives in
 // the daemon). Labels are target names and operation kinds: a small, bounded set.
-import type { SyncEvents } from '../engine/events.js';
+import type { SyncEvents } from './events.js';
 
 type Labels = Record<string, string>;
 

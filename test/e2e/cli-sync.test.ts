@@ -6,7 +6,7 @@ import * as approve from '../../src/cli/approve.js';
 import * as reject from '../../src/cli/reject.js';
 import * as status from '../../src/cli/status.js';
 import * as sync from '../../src/cli/sync.js';
-import type { StatusReport } from '../../src/app/runtime.js';
+import type { StatusReport } from '../../src/runtime/runtime.js';
 import { runCommand, startWorld, userNameOf, type World } from '../runtime-world.js';
 
 describe('entra-sync sync / status / approve / reject', () => {

@@ -2,13 +2,13 @@
 // store, then runCycle with the docuware preset through the real SCIM connector into the SCIM simulator
 // (docuware profile). Each test is one step of a tenant's life; they run in order on shared state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileTarget, runCycle, type CycleSummary } from '../../src/engine/cycle.js';
-import { SyncEvents } from '../../src/engine/events.js';
+import { reconcileTarget, runCycle, type CycleSummary } from '../../src/sync/cycle.js';
+import { SyncEvents } from '../../src/observability/events.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
 import { ScimConnector } from '../../src/targets/scim/connector.js';
 import { scimTargetOptionsSchema } from '../../src/targets/scim/options.js';
-import { compiledTarget } from '../engine/cycle-fixtures.js';
+import { compiledTarget } from '../sync/cycle-fixtures.js';
 import { startHarness, type Harness } from '../source/e2e-helpers.js';
 
 type Compiled = ReturnType<typeof compiledTarget>;

@@ -2,14 +2,14 @@
 // reconcile removes a member someone added to a target group by hand with one filtered remove per member
 // (`members[value eq "…"]`), never a remove-all; in additive mode it leaves that member alone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { reconcileTarget, runCycle } from '../../src/engine/cycle.js';
+import { reconcileTarget, runCycle } from '../../src/sync/cycle.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
 import { ScimConnector } from '../../src/targets/scim/connector.js';
 import { scimTargetOptionsSchema } from '../../src/targets/scim/options.js';
-import { MemorySourceStore } from '../engine/apply-fakes.js';
-import { compiledTarget, user } from '../engine/cycle-fixtures.js';
+import { MemorySourceStore } from '../sync/apply-fakes.js';
+import { compiledTarget, user } from '../sync/cycle-fixtures.js';
 
 describe('exact membership against the SCIM simulator', () => {
   let scim: ScimSimulator | undefined;

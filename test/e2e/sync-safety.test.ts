@@ -5,14 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applySavedPlan, approveStaged, buildPlan, runCycle } from '../../src/engine/cycle.js';
+import { applySavedPlan, approveStaged, buildPlan, runCycle } from '../../src/sync/cycle.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
 import type { TargetConnector } from '../../src/targets/connector.js';
 import { ScimConnector } from '../../src/targets/scim/connector.js';
 import { scimTargetOptionsSchema } from '../../src/targets/scim/options.js';
-import { compiledTarget } from '../engine/cycle-fixtures.js';
+import { compiledTarget } from '../sync/cycle-fixtures.js';
 import { startHarness, type Harness } from '../source/e2e-helpers.js';
 
 describe('sync safety nets against the simulators', () => {

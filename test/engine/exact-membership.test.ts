@@ -3,8 +3,8 @@
 // including ones someone added by hand (one filtered remove per member through the connector, never a
 // remove-all). `additive` (DocuWare): members we did not add are never removed.
 import { describe, expect, it } from 'vitest';
-import { formatPlan, reconcileTarget } from '../../src/engine/cycle.js';
-import { harness, user } from './cycle-fixtures.js';
+import { formatPlan, reconcileTarget } from '../../src/sync/cycle.js';
+import { harness, user } from '../sync/cycle-fixtures.js';
 
 const EXACT = '    groups: { membership: exact }\n';
 const ADDITIVE = '    groups: { membership: additive }\n';

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteDatabase as Database } from '../../src/state/db.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applySavedPlan, buildPlan, formatPlan, reconcileTarget, runCycle, type CycleOptions } from '../../src/engine/cycle.js';
-import { SyncEvents } from '../../src/engine/events.js';
+import { applySavedPlan, buildPlan, formatPlan, reconcileTarget, runCycle, type CycleOptions } from '../../src/sync/cycle.js';
+import { SyncEvents } from '../../src/observability/events.js';
 import { desiredUser } from '../../src/engine/mapping.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
-import { FakeConnector, MemorySourceStore, targetError } from './apply-fakes.js';
-import { compiledTarget, user } from './cycle-fixtures.js';
+import { FakeConnector, MemorySourceStore, targetError } from '../sync/apply-fakes.js';
+import { compiledTarget, user } from '../sync/cycle-fixtures.js';
 import { context } from './helpers.js';
 
 const SECRET = 'S3CR3T-4711-zz';

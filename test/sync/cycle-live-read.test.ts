@@ -2,7 +2,7 @@
 // ends with the read. A user the read commits twice (it changed during the round) while the create from its
 // first commit is still in flight must be updated afterwards, never created a second time.
 import { describe, expect, it } from 'vitest';
-import { runCycle } from '../../src/engine/cycle.js';
+import { runCycle } from '../../src/sync/cycle.js';
 import type { LiveRead } from '../../src/source/types.js';
 import { harness, user } from './cycle-fixtures.js';
 

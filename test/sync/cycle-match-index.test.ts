@@ -2,7 +2,7 @@
 // for the whole cycle, however many batches the cycle applies (not one page-through per batch), and still
 // adopts an object created earlier in the same cycle rather than creating it twice.
 import { describe, expect, it } from 'vitest';
-import { runCycle } from '../../src/engine/cycle.js';
+import { runCycle } from '../../src/sync/cycle.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
 import { FakeConnector, MemorySourceStore } from './apply-fakes.js';

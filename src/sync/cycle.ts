@@ -13,14 +13,14 @@ import type { LiveRead, SourceGroupRecord, SourceStore, SourceUserRecord } from 
 import type { ObjectType, TargetConnector } from '../targets/connector.js';
 import { leaseHeldError, type QuarantineState, type SavedPlan, type TargetsStore } from '../state/targets-store.js';
 import { ApplySession, applyOperations, diffAttributes, emptyCounts, recoverInFlight, step, type ApplyCounts, type ApplyResult, type FailedObject, type RecoveryReport } from './apply.js';
-import { SyncEvents } from './events.js';
-import { desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from './mapping.js';
-import { planObject } from './plan.js';
-import { applyThreshold, isDestructive, type DeleteThreshold } from './threshold.js';
-import type { DesiredObject, Link, PlannedOperation, ProvisioningStep } from './types.js';
+import { SyncEvents } from '../observability/events.js';
+import { desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from '../engine/mapping.js';
+import { planObject } from '../engine/plan.js';
+import { applyThreshold, isDestructive, type DeleteThreshold } from '../engine/threshold.js';
+import type { DesiredObject, Link, PlannedOperation, ProvisioningStep } from '../engine/types.js';
 import type { TargetAttributes } from '../targets/connector.js';
-import { isRedactedMarker, redactedPathsOf, sealOperation, shownValue } from './redaction.js';
-import { isNullOrEmpty } from './values.js';
+import { isRedactedMarker, redactedPathsOf, sealOperation, shownValue } from '../engine/redaction.js';
+import { isNullOrEmpty } from '../engine/values.js';
 
 const HOUR = 3_600_000;
 

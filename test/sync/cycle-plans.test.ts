@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applySavedPlan, buildPlan, reconcileTarget, runCycle } from '../../src/engine/cycle.js';
+import { applySavedPlan, buildPlan, reconcileTarget, runCycle } from '../../src/sync/cycle.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
 import { MemorySourceStore } from './apply-fakes.js';

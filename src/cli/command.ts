@@ -2,8 +2,8 @@
 // and a progress line, and closing it whatever happens.
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
-import { progressLine } from '../cli/progress.js';
-import { openRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+import { progressLine } from './progress.js';
+import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 
 export const CONFIG_HELP = '  --config file   configuration file (default: $ENTRA_SYNC_CONFIG, else ./entra-sync.yaml)';
 

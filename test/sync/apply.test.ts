@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyOperations, type ApplyContext } from '../../src/engine/apply.js';
-import { SyncEvents } from '../../src/engine/events.js';
+import { applyOperations, type ApplyContext } from '../../src/sync/apply.js';
+import { SyncEvents } from '../../src/observability/events.js';
 import type { PlannedOperation } from '../../src/engine/types.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';

@@ -1,6 +1,6 @@
 // The sync engine's typed event map. Logs and metrics subscribe to these instead of being threaded
 // through the apply and cycle code (graphile-worker style): the engine says what happened, once.
-import type { OperationKind, PlannedOperation } from './types.js';
+import type { OperationKind, PlannedOperation } from '../engine/types.js';
 import type { ObjectType } from '../targets/connector.js';
 
 export interface OperationErrorInfo {

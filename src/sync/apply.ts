@@ -12,10 +12,10 @@
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import pLimit from 'p-limit';
 import { TargetError, type AttributeChange, type BulkOperation, type MatchCriterion, type ObjectType, type TargetAttributes, type TargetCapabilities, type TargetConnector, type TargetObject } from '../targets/connector.js';
-import type { SyncEvents } from './events.js';
-import type { Link, PlannedOperation, ProvisioningAction, ProvisioningLogEntry, ProvisioningStep } from './types.js';
+import type { SyncEvents } from '../observability/events.js';
+import type { Link, PlannedOperation, ProvisioningAction, ProvisioningLogEntry, ProvisioningStep } from '../engine/types.js';
 import { ENTRA_RETRY_SCHEDULE_MS, type TargetsStore } from '../state/targets-store.js';
-import { isRedactedMarker, markerMatches, redactedPathsOf, scrubText, sealAttributes, sealOperation, shownValue, withoutMarkers } from './redaction.js';
+import { isRedactedMarker, markerMatches, redactedPathsOf, scrubText, sealAttributes, sealOperation, shownValue, withoutMarkers } from '../engine/redaction.js';
 
 type MemberOperation = Extract<PlannedOperation, { kind: 'addMembers' | 'removeMembers' }>;
 

@@ -7,9 +7,9 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import {
   applySavedPlan, approveStaged, buildPlan, cyclePolicyFromConfig, reconcileTarget, rejectStaged, runCycle,
   type CyclePolicy, type CycleSummary, type DriftFix,
-} from '../engine/cycle.js';
-import { step } from '../engine/apply.js';
-import { SyncEvents } from '../engine/events.js';
+} from '../sync/cycle.js';
+import { step } from '../sync/apply.js';
+import { SyncEvents } from '../observability/events.js';
 import { compileTarget, desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from '../engine/mapping.js';
 import { planObject } from '../engine/plan.js';
 import type { DesiredObject, Link, LinkStatus, PlannedOperation, ProvisioningLogEntry, ProvisioningStep, ScopeReason } from '../engine/types.js';

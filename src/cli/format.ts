@@ -1,10 +1,10 @@
 // Readable text for what the runtime returns: a cycle's summary (counts per action, requests, duration),
 // a Graph read, a provisioning trace with its steps, status, plans and drift fixes. Shared by the commands
 // and the demo so the same thing always reads the same way. JSON output uses the plain objects instead.
-import type { CycleSummary, DriftFix } from '../engine/cycle.js';
+import type { CycleSummary, DriftFix } from '../sync/cycle.js';
 import type { PlannedOperation, ProvisioningLogEntry } from '../engine/types.js';
 import type { ReadSummary } from '../source/reader.js';
-import { isTargetFailure, type ObjectTrace, type PreviewReport, type StatusReport, type TargetFailure, type TargetOutcome } from './runtime.js';
+import { isTargetFailure, type ObjectTrace, type PreviewReport, type StatusReport, type TargetFailure, type TargetOutcome } from '../runtime/runtime.js';
 
 const ACTIONS = ['create', 'adopt', 'update', 'enable', 'disable', 'delete', 'addMembers', 'removeMembers', 'unlink', 'skip'] as const;
 type Action = (typeof ACTIONS)[number];

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOperations, recoverInFlight } from '../../src/engine/apply.js';
+import { applyOperations, recoverInFlight } from '../../src/sync/apply.js';
 import type { PlannedOperation } from '../../src/engine/types.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';
