@@ -21,6 +21,13 @@ export interface SyncEventMap {
   'members:deferred': { target: string; runId: string; groupSourceId: string; memberSourceIds: string[] };
   'target:quarantined': { target: string; reason: string; message: string; nextAttempt: string };
   'target:released': { target: string };
+  /** A Graph read (one `sync`/`resync`/`plan` read; provision's single-object reads are not counted). */
+  'read:start': { full: boolean; at: Date };
+  'read:end': { full: boolean; status: 'success' | 'failed'; durationMs: number; requests: number; error?: { code: string } };
+  /** One HTTP exchange with Graph (service 'graph') or a target (service 'target', with its name). */
+  'http:request': { service: 'graph' | 'target'; target?: string; method: string; status: number | 'error'; durationMs: number };
+  /** A request that will be sent again: after a throttle (429, with or without Retry-After), a 5xx or a network error. */
+  'http:retry': { service: 'graph' | 'target'; target?: string; reason: 'throttled' | 'unavailable' | 'network'; status?: number; waitMs: number; retryAfter: boolean };
 }
 
 export type SyncEventName = keyof SyncEventMap;
