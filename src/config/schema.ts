@@ -246,6 +246,28 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The daemon's HTTP listener (`entra-sync run` only): /healthz, /readyz, /metrics and the admin API.
+     * Off unless configured. The admin API needs a token: adminTokenFile (a file holding it, re-read on
+     * change) or adminToken (from ${ENV}); without one, /admin/* answers 403.
+     */
+    http: z
+      .object({
+        host: nonEmpty.default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9400),
+        adminTokenFile: nonEmpty.optional(),
+        adminToken: nonEmpty.optional(),
+        /** /readyz answers 503 once a target's last successful cycle is older than this many schedule intervals. */
+        readyMaxIntervals: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .refine((h) => !(h.adminTokenFile && h.adminToken), { message: 'give adminTokenFile or adminToken, not both' })
+      .optional(),
+    /** Log level (trace … fatal, silent); LOG_LEVEL in the environment overrides it. */
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strict()
+      .prefault({}),
     /** What `DefaultDomain()` returns in expressions (the tenant's default verified domain). */
     defaultDomain: nonEmpty.optional(),
     targets: z.array(targetSchema).min(1, 'expected at least one target'),
