@@ -1,27 +1,55 @@
-# entra-sync container: Node 24 LTS, built in one stage, run as a non-root user with state on /data.
-# Build:  docker build -t entra-sync .
-# Run:    docker run -v $PWD/entra-sync.yaml:/config/entra-sync.yaml:ro -v entra-sync-data:/data entra-sync sync
+# entra-sync as a container: the `run` daemon (schedule, health, metrics, admin API) on Node 24 LTS.
+#   docker build -t entra-sync .
+#   docker run -d --name entra-sync \
+#     -v $PWD/entra-sync.yaml:/config/entra-sync.yaml:ro -v entra-sync-data:/data \
+#     -v $PWD/secrets:/run/secrets:ro -p 127.0.0.1:9400:9400 entra-sync
+# docs/operations.md has compose, Kubernetes, the health check's needs and backups.
+# .ci/run performs the build stage's steps on Node 24 and starts `run` from the pruned tree (no Docker there).
+
+# ── build: compile TypeScript with the dev dependencies, then drop them ──────────────────────────────────
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source where no prebuilt binary matches.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+# better-sqlite3 12 (loaded on Node 20 only, but installed everywhere) compiles from source when no prebuilt
+# binary can be downloaded; 13 (loaded on Node 22+) ships its own prebuilt binaries.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY bench ./bench
 COPY config ./config
-RUN npm run build && npm prune --omit=dev
+# bench/ is not copied, so only src/ is compiled (tsconfig.build.json includes both).
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
 
+# ── runtime: production dependencies and the compiled code, nothing else ───────────────────────────────
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    ENTRA_SYNC_CONFIG=/config/entra-sync.yaml
 WORKDIR /app
+# package.json is needed at run time: it makes dist/ ES modules ("type": "module") and gives --version.
+COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/config ./config
-COPY package.json ./
+# /data holds the state files (entra-sync.db and entra-sync.source.db, with their -wal and -shm). It is also
+# the working directory, so the default `state.path: ./entra-sync.db` lands on the volume.
 RUN mkdir -p /data /config && chown node:node /data
-USER node
+WORKDIR /data
 VOLUME ["/data"]
+USER node
+# http.port's default. The listener is off unless the config has an `http:` section; in a container set
+# `http.host: 0.0.0.0` to reach it from outside (the health check below runs inside and needs only `http:`).
+EXPOSE 9400
+# Slim images have no curl: Node's fetch does it. Without an `http:` section there is nothing to ask, so the
+# container shows as unhealthy: configure `http:` or run with --no-healthcheck. ENTRA_SYNC_HEALTH_URL
+# overrides the address (another port, say).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.ENTRA_SYNC_HEALTH_URL||'http://127.0.0.1:9400/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Exec form, no shell: Node is PID 1 and receives SIGTERM itself. `run` installs its own SIGTERM/SIGINT
+# handlers (PID 1 gets no default ones) and starts no child processes (the Graph read is a worker thread),
+# so there are no zombies to reap and no init (tini) is needed. One-shot commands (`sync`, `status` …) run
+# as PID 1 too: give them `docker run --init` if you want Ctrl-C to stop them.
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
-CMD ["sync", "--config", "/config/entra-sync.yaml"]
+CMD ["run"]
