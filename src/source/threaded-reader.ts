@@ -67,6 +67,7 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
   let nextId = 1;
   const pending = new Map<number, Pending>();
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   function started(): Worker {
     if (worker) return worker;
@@ -108,7 +109,8 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
         message: (m) => {
           if (m.kind === 'done' || m.kind === 'failed') {
             pending.delete(id);
-            if (pending.size === 0) w.unref();
+            // Idle, the thread must not keep the process alive; while closing it must, until it has exited.
+            if (pending.size === 0 && !closing) w.unref();
             // Every operation may have committed the app's role definitions, which the records read here carry.
             if (m.kind === 'done') { store.reloadRoleDefinitions(); resolve(result(m)); }
             else reject(reviveError(m.error));
@@ -158,19 +160,27 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
       return store.group(id)!;
     },
     resetDeltaLinks: () => store.resetDeltaLinks(),
-    close: async () => {
-      if (closed) return;
+    close: () => closing ??= (async () => {
       const w = worker;
       if (w) {
+        // Referenced (the thread and the timer) until the thread has exited: unreferenced, the event loop
+        // could drain before its 'exit' event arrives, and this promise, the command's result and its exit
+        // code would be lost with it.
+        w.ref();
         const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
         // The worker finishes what it was doing first (its reader runs one operation at a time), then
         // closes its connections and exits.
         await request({ op: 'close' }, () => undefined, () => undefined).catch(() => undefined);
         closed = true;
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-        if (worker === w) await w.terminate();
+        let timer: NodeJS.Timeout | undefined;
+        const late = await Promise.race([
+          exited.then(() => false),
+          new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), 5000); }),
+        ]);
+        clearTimeout(timer);
+        if (late && worker === w) await w.terminate();
       }
       closed = true;
-    },
+    })(),
   };
 }
