@@ -223,6 +223,7 @@ export class Runtime {
   /** The compiled mappings of one target (preview, tests). */
   compiled(target: string): CompiledTarget {
     return this.slot(target).compiled;
+    this.metrics.observeState({ targetNames: () => this.targetNames, targets: this.targets, source: this.source, now: this.now });
   }
 
   /**
@@ -463,7 +464,16 @@ export class Runtime {
 
   private async read(full: boolean, stream?: ReadOptions['stream']): Promise<ReadSummary> {
     const progress = this.options.onProgress;
-    return this.reader.read({ full, ...(stream ? { stream } : {}), ...(progress ? { onProgress: (p: ReadProgress) => progress({ stage: 'read', ...p }) } : {}) });
+    const started = Date.now();
+    this.events.emit('read:start', { full, at: new Date(started) });
+    try {
+      const read = await this.reader.read({ full, ...(stream ? { stream } : {}), ...(progress ? { onProgress: (p: ReadProgress) => progress({ stage: 'read', ...p }) } : {}) });
+      this.events.emit('read:end', { full: read.full, status: 'success', durationMs: read.durationMs, requests: read.requests });
+      return read;
+    } catch (err) {
+      this.events.emit('read:end', { full, status: 'failed', durationMs: Date.now() - started, requests: 0, error: { code: describeError(err).code } });
+      throw err;
+    }
   }
 
   /** One target's failure to run never stops the others: it becomes that target's outcome. */

@@ -245,7 +245,7 @@ export class SourceStoreImpl implements SourceStore {
       stageUsersAfter: db.prepare<[string, number], StagedUserRow>('SELECT id, patch, removed, staged_n FROM source_stage_users WHERE id > ? ORDER BY id LIMIT ?'),
       stageUsersStagedAfter: db.prepare<[number, number], StagedUserRow>('SELECT id, patch, removed, staged_n FROM source_stage_users WHERE staged_n > ? ORDER BY staged_n LIMIT ?'),
       stageGroupsAfter: db.prepare<[string, number], { id: string; patch: string; removed: string | null }>('SELECT id, patch, removed FROM source_stage_groups WHERE id > ? ORDER BY id LIMIT ?'),
-      deltaLink: db.prepare<[string], { link: string; select_signature: string }>('SELECT link, select_signature FROM source_delta_links WHERE kind = ?'),
+      deltaLink: db.prepare<[string], { link: string; select_signature: string; updated_at: string }>('SELECT link, select_signature, updated_at FROM source_delta_links WHERE kind = ?'),
       appRoles: db.prepare<[], AppRoleRow>('SELECT id, value, display_name, is_enabled FROM source_app_roles ORDER BY id'),
       stageRole: db.prepare('INSERT OR REPLACE INTO source_roles_new (id, value, display_name, is_enabled) VALUES (?, ?, ?, ?)'),
       setDeltaLink: db.prepare(`INSERT INTO source_delta_links (kind, link, select_signature, updated_at) VALUES (?, ?, ?, ?)
@@ -333,9 +333,10 @@ export class SourceStoreImpl implements SourceStore {
 
   // ---- delta links ----
 
-  deltaLink(kind: DeltaKind): { link: string; selectSignature: string } | undefined {
+  /** The stored delta link; `updatedAt` (ISO time it was stored) gives the metrics its age. */
+  deltaLink(kind: DeltaKind): { link: string; selectSignature: string; updatedAt: string } | undefined {
     const row = this.stmt.deltaLink.get(kind);
-    return row ? { link: row.link, selectSignature: row.select_signature } : undefined;
+    return row ? { link: row.link, selectSignature: row.select_signature, updatedAt: row.updated_at } : undefined;
   }
 
   /** Forget every delta link: the next read is a full round, which also detects deletions. */
