@@ -1,25 +1,26 @@
 // `entra-sync approve`: release the disables and deletes the deletion threshold held back, and apply them now.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatOutcomes } from './format.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'apply the disables/deletes the deletion threshold held back';
 
-const HELP = `usage: entra-sync approve [--config file] [--target name] [--json]
+const HELP = `usage: entra-sync approve [--config file] [--wait[=seconds]] [--target name] [--json]
 
 Applies the operations a cycle staged because its disables and deletes passed the target's
 deletionThreshold. \`entra-sync status\` shows how many are waiting; \`entra-sync reject\` drops them.
 
 ${CONFIG_HELP}
+${WAIT_HELP}
   --target name   only this target
   --json          print each target's summary as JSON
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'help'], values: ['config', 'target'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { progress: !asJson }, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { progress: !asJson, lock: { command: 'approve', wait: args.options.wait } }, async (runtime) => {
     const outcomes = await runtime.approve(targetOption(args.options.target));
     if (asJson) process.stdout.write(json(outcomes));
     else process.stdout.write((outcomes.length ? formatOutcomes(outcomes) : 'nothing is waiting for approval') + '\n');

@@ -116,14 +116,28 @@ function describeOp(op: PlannedOperation): string {
 
 export function formatStatus(report: StatusReport): string {
   const lines = [`state ${report.state}: source seq ${report.source.seq}, next read ${report.source.usersDeltaLink && report.source.groupsDeltaLink ? 'incremental (delta links stored)' : 'full (no delta link yet)'}`];
+  const lock = report.lock;
+  if (lock) {
+    const h = lock.holder;
+    lines.push(lock.alive
+      ? `in use by \`entra-sync ${h.command}\` (pid ${h.pid} on ${h.host}, since ${h.acquiredAt})${h.http ? `, admin API at ${h.http}` : ''}`
+      : `last held by \`entra-sync ${h.command}\` (pid ${h.pid} on ${h.host}, since ${h.acquiredAt}), which is no longer running: the next command takes over`);
+  }
   for (const t of report.targets) {
     lines.push('', `${t.target} (${t.type}${t.dryRun ? ', dry run' : ''}): ${t.behind ? `behind the source (cursor ${t.cursor} < seq ${t.sourceSeq}): the next cycle has changes to apply` : `up to date (cursor ${t.cursor})`}`);
     lines.push(`  users: ${t.links.user.active} active, ${t.links.user.disabled} disabled, ${t.links.user.deleted} deleted · groups: ${t.links.group.active} linked, ${t.links.group.deleted} deleted`);
     lines.push(`  failures: ${t.failures.total}${t.failures.total ? ` (${t.failures.due} due now${t.failures.nextRetryAt ? `, next retry ${t.failures.nextRetryAt}` : ''})` : ''} · staged: ${t.staged}${t.staged ? ' (approve or reject)' : ''} · members waiting: ${t.deferredMembers}`);
-    if (t.quarantine) lines.push(`  QUARANTINED since ${t.quarantine.seriesBegan} (${t.quarantine.reason}): ${t.quarantine.message}; next attempt ${t.quarantine.nextAttempt}`);
+    if (t.quarantine) {
+      lines.push(`  QUARANTINED since ${t.quarantine.seriesBegan} (${t.quarantine.reason}): ${t.quarantine.message}; next attempt ${t.quarantine.nextAttempt}`);
+      lines.push(`  to restart: ${t.quarantine.resume}`);
+    }
     if (t.pendingPlans.length) lines.push(`  saved plans not applied: ${t.pendingPlans.map((p) => `${p.id} (${p.createdAt})`).join(', ')}`);
     for (const r of t.lastRuns) {
-      const s = r.summary as Partial<CycleSummary> | null;
+      const s = r.summary as (Partial<CycleSummary> & { interrupted?: string }) | null;
+      if (r.status === 'interrupted') {
+        lines.push(`  run ${r.startedAt} ${r.kind}: interrupted${s?.interrupted ? ` (${s.interrupted})` : ''}`);
+        continue;
+      }
       const counts = s?.counts ? ACTIONS.filter((a) => (s.counts![a] ?? 0) > 0).map((a) => `${LABEL[a]} ${s.counts![a]}`).join(', ') : '';
       lines.push(`  run ${r.startedAt} ${r.kind}: ${r.status}${s?.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ''}${counts ? ` (${counts})` : ''}${s?.failed ? `, ${s.failed} failed` : ''}`);
     }

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   provision: () => import('./provision.js'),
   reconcile: () => import('./reconcile.js'),
   reject: () => import('./reject.js'),
+  resume: () => import('./resume.js'),
   resync: () => import('./resync.js'),
   scope: () => import('./scope.js'),
   status: () => import('./status.js'),

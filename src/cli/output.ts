@@ -23,11 +23,13 @@ export interface ParsedArgs {
 }
 
 /**
- * Minimal `--name value` / `--name=value` / `--flag` parser. `flags` names options that take no value.
+ * Minimal `--name value` / `--name=value` / `--flag` parser. `flags` names options that take no value;
+ * `optional` names options whose value is optional (`--wait` or `--wait=30`: only the `=` form gives one).
  * Unknown options are an error so a typo never silently changes behaviour.
  */
-export function parseArgs(argv: string[], spec: { flags?: string[]; values?: string[]; repeatable?: string[] }): ParsedArgs {
+export function parseArgs(argv: string[], spec: { flags?: string[]; values?: string[]; repeatable?: string[]; optional?: string[] }): ParsedArgs {
   const flags = new Set(spec.flags ?? []);
+  const optional = new Set(spec.optional ?? []);
   const values = new Set([...(spec.values ?? []), ...(spec.repeatable ?? [])]);
   const repeatable = new Set(spec.repeatable ?? []);
   const out: ParsedArgs = { positionals: [], options: {} };
@@ -37,6 +39,10 @@ export function parseArgs(argv: string[], spec: { flags?: string[]; values?: str
     if (!arg.startsWith('--')) { out.positionals.push(arg); continue; }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (optional.has(name)) {
+      out.options[name] = eq === -1 ? true : arg.slice(eq + 1);
+      continue;
+    }
     if (flags.has(name)) {
       if (eq !== -1) throw new EntraSyncError('CLI_USAGE', `option --${name} takes no value`);
       out.options[name] = true;

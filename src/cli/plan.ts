@@ -1,13 +1,13 @@
 // `entra-sync plan`: read Entra, plan each target without sending anything, save the plan under an id and
 // print it as a readable diff. `entra-sync apply <id>` applies exactly that plan later.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { formatRead } from './format.js';
 import { isTargetFailure } from '../runtime/runtime.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'read Entra and save a reviewable plan per target (apply it with `apply <id>`)';
 
-const HELP = `usage: entra-sync plan [--config file] [--target name] [--full] [--json]
+const HELP = `usage: entra-sync plan [--config file] [--wait[=seconds]] [--target name] [--full] [--json]
 
 Reads Entra, then plans one cycle per target without sending anything to it, saves each plan with an id
 and prints it: one line per operation, attribute changes as before → after, and what the deletion
@@ -15,16 +15,17 @@ threshold would hold back. \`entra-sync apply <id>\` applies exactly that plan, 
 the target's state has moved since.
 
 ${CONFIG_HELP}
+${WAIT_HELP}
   --target name   only this target
   --full          compare every object, not only those changed since the last cycle
   --json          print the saved plans (with every operation) as JSON
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'full', 'help'], values: ['config', 'target'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'full', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { progress: !asJson }, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { progress: !asJson, lock: { command: 'plan', wait: args.options.wait } }, async (runtime) => {
     const report = await runtime.plan({ ...targetOption(args.options.target), full: args.options.full === true });
     if (asJson) {
       process.stdout.write(json({ read: report.read, plans: report.plans.map((p) => (isTargetFailure(p) ? p : p.plan)) }));

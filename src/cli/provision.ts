@@ -1,6 +1,6 @@
 // `entra-sync provision --user <upn|id> | --group <id>`: provision one object now, read fresh from Graph,
 // and show each step (import, scope, match, action, export) per target, like Entra's "Provision on demand".
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { formatTrace } from './format.js';
 import { isTargetFailure } from '../runtime/runtime.js';
 import { EntraSyncError } from '../errors.js';
@@ -8,13 +8,14 @@ import { parseArgs } from './output.js';
 
 export const summary = 'provision one user or group now and show each step';
 
-const HELP = `usage: entra-sync provision (--user <upn|object id> | --group <object id>) [--config file] [--target name] [--dry-run] [--json]
+const HELP = `usage: entra-sync provision (--user <upn|object id> | --group <object id>) [--config file] [--wait[=seconds]] [--target name] [--dry-run] [--json]
 
 Reads the user (or group, with its members) fresh from Microsoft Graph, then for each target scopes,
 maps, matches and applies it, and prints each step with its details and the properties changed
 (old → new). Other objects are not touched and the targets' cycle cursors do not move.
 
 ${CONFIG_HELP}
+${WAIT_HELP}
   --user upn|id   the user's userPrincipalName or object id
   --group id      the group's object id (members not yet provisioned wait for their own provisioning)
   --target name   only this target
@@ -23,13 +24,13 @@ ${CONFIG_HELP}
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'dry-run', 'help'], values: ['config', 'target', 'user', 'group'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'dry-run', 'help'], values: ['config', 'target', 'user', 'group'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const user = typeof args.options.user === 'string' ? args.options.user : undefined;
   const group = typeof args.options.group === 'string' ? args.options.group : undefined;
   if ((user === undefined) === (group === undefined)) throw new EntraSyncError('CLI_USAGE', 'give exactly one of --user <upn|id> or --group <id>');
   const dryRun = args.options['dry-run'] === true;
-  return withRuntime(configPath(args.options.config), { dryRun }, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { dryRun, lock: { command: 'provision', wait: args.options.wait } }, async (runtime) => {
     const report = await runtime.provision({
       ...(user !== undefined ? { user } : { group: group! }), dryRun,
       ...targetOption(args.options.target),

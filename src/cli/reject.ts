@@ -1,24 +1,25 @@
 // `entra-sync reject`: drop the operations the deletion threshold held back; each object's provisioning log
 // records the rejection. The objects stay as they are on the target.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'drop the disables/deletes the deletion threshold held back';
 
-const HELP = `usage: entra-sync reject [--config file] [--target name] [--json]
+const HELP = `usage: entra-sync reject [--config file] [--wait[=seconds]] [--target name] [--json]
 
 Drops the staged operations; the objects stay as they are on the target and each one's provisioning
 log says the operation was rejected. A later change in Entra plans them afresh.
 
 ${CONFIG_HELP}
+${WAIT_HELP}
   --target name   only this target
   --json          print what was dropped as JSON
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'help'], values: ['config', 'target'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
-  return withRuntime(configPath(args.options.config), {}, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { lock: { command: 'reject', wait: args.options.wait } }, async (runtime) => {
     const dropped = runtime.reject(targetOption(args.options.target));
     if (args.options.json) { process.stdout.write(json(dropped)); return 0; }
     if (dropped.length === 0) { process.stdout.write('nothing is waiting for approval\n'); return 0; }

@@ -12,15 +12,17 @@ import type { SourceUserRecord } from '../source/types.js';
 import { openStateFiles } from '../state/files.js';
 import { SourceStoreImpl } from '../state/source-store.js';
 import { parseArgs } from './output.js';
+import { WAIT_HELP, withStateLock } from './command.js';
 
 export const summary = 'read Entra and list the users and groups in scope with their attributes';
 
-const HELP = `usage: entra-sync scope [--config file] [--json] [--full]
+const HELP = `usage: entra-sync scope [--config file] [--wait[=seconds]] [--json] [--full]
 
 Reads the enterprise app's assignments and the users/groups delta (incrementally when a delta link is
 stored), then lists every assigned user and group that exists in Entra, with the attributes read for it.
 
   --config file   configuration file (default: ./entra-sync.yaml or $ENTRA_SYNC_CONFIG)
+${WAIT_HELP}
   --json          print JSON instead of a table
   --full          ignore stored delta links and read everything
 `;
@@ -41,7 +43,7 @@ interface ScopedGroup {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'full', 'help'], values: ['config'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'full', 'help'], values: ['config'] });
   if (args.options.help) {
     process.stdout.write(HELP);
     return 0;
@@ -52,33 +54,37 @@ export async function run(argv: string[]): Promise<number> {
   const select = [...new Set(compiled.flatMap((c) => c.sourceAttributes))];
   const groupSelect = [...new Set(compiled.flatMap((c) => c.groupSourceAttributes))];
 
-  const files = openStateFiles(config.state.path);
-  const store = new SourceStoreImpl(files.sourceDb);
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  const reader = createSourceReader(config.source, { store, logger, select, groupSelect });
-  const interactive = !args.options.json && process.stderr.isTTY;
-  let read: ReadSummary;
-  try {
-    read = await reader.read({
-      full: args.options.full === true,
-      ...(interactive ? { onProgress: (p) => process.stderr.write(`\rreading ${p.phase}: ${p.items} objects, ${p.pages} pages   `) } : {}),
-    });
-  } finally {
-    if (interactive) process.stderr.write('\r\x1b[K');
-    await reader.close();
-  }
+  // What scope reads is committed to the source file: it writes the state, so it holds the state lock.
+  const { read, users, groups, readSelect } = await withStateLock(config.state.path, { command: 'scope', wait: args.options.wait }, logger, async () => {
+    const files = openStateFiles(config.state.path);
+    const store = new SourceStoreImpl(files.sourceDb);
+    const reader = createSourceReader(config.source, { store, logger, select, groupSelect });
+    const interactive = !args.options.json && process.stderr.isTTY;
+    let read: ReadSummary;
+    try {
+      read = await reader.read({
+        full: args.options.full === true,
+        ...(interactive ? { onProgress: (p) => process.stderr.write(`\rreading ${p.phase}: ${p.items} objects, ${p.pages} pages   `) } : {}),
+      });
+    } finally {
+      if (interactive) process.stderr.write('\r\x1b[K');
+      await reader.close();
+    }
 
-  const users: ScopedUser[] = [];
-  for (const u of store.allUsers()) {
-    if (!u.assigned || u.removed) continue;
-    users.push({ id: u.id, appRoleIds: u.appRoleIds, targets: perTarget(compiled, (c) => userScope(u, c.users.scopingFilters)), attributes: selected(u, reader.select) });
-  }
-  const groups: ScopedGroup[] = [];
-  for (const g of store.allGroups()) {
-    if (!g.assigned || g.removed) continue;
-    groups.push({ id: g.id, members: store.groupMembers(g.id).length, targets: perTarget(compiled, (c) => groupScope(g, c.groups.scopingFilters)), attributes: g.attributes });
-  }
-  files.close();
+    const users: ScopedUser[] = [];
+    for (const u of store.allUsers()) {
+      if (!u.assigned || u.removed) continue;
+      users.push({ id: u.id, appRoleIds: u.appRoleIds, targets: perTarget(compiled, (c) => userScope(u, c.users.scopingFilters)), attributes: selected(u, reader.select) });
+    }
+    const groups: ScopedGroup[] = [];
+    for (const g of store.allGroups()) {
+      if (!g.assigned || g.removed) continue;
+      groups.push({ id: g.id, members: store.groupMembers(g.id).length, targets: perTarget(compiled, (c) => groupScope(g, c.groups.scopingFilters)), attributes: g.attributes });
+    }
+    files.close();
+    return { read, users, groups, readSelect: reader.select };
+  });
 
   if (args.options.json) {
     process.stdout.write(JSON.stringify({ read: readFacts(read), users, groups }, null, 2) + '\n');
@@ -88,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`${describeRead(read)}\n\n`);
   process.stdout.write(`Users in scope: ${users.length}\n`);
   if (users.length) {
-    const columns = reader.select.filter((a) => a !== 'id');
+    const columns = readSelect.filter((a) => a !== 'id');
     process.stdout.write(table(
       ['id', ...columns, 'appRoles', ...targetNames],
       users.map((u) => [u.id, ...columns.map((c) => cell(u.attributes[c])), String(u.appRoleIds.length), ...targetNames.map((t) => u.targets[t] ?? '')]),

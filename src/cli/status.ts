@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const runs = typeof args.options.runs === 'string' ? Number(args.options.runs) : 3;
   if (!Number.isInteger(runs) || runs < 0) throw new EntraSyncError('CLI_USAGE', `--runs takes a whole number, not "${String(args.options.runs)}"`);
-  return withRuntime(configPath(args.options.config), {}, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { lock: false }, async (runtime) => {
     const report = runtime.status({ runs, ...targetOption(args.options.target) });
     process.stdout.write(args.options.json ? json(report) : formatStatus(report) + '\n');
     return report.targets.some((t) => t.quarantine) ? 1 : 0;

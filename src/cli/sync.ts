@@ -1,18 +1,19 @@
 // `entra-sync sync`: one cycle now: read Entra once (incrementally when a delta link is stored), then bring
 // every target (or the one named) up to date, and print what each did.
-import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
+import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'run one cycle: read Entra, apply the changes to every target, print what was done';
 
-const HELP = `usage: entra-sync sync [--config file] [--target name] [--full] [--dry-run] [--json]
+const HELP = `usage: entra-sync sync [--config file] [--wait[=seconds]] [--target name] [--full] [--dry-run] [--json]
 
 Reads Entra once (only what changed since the last read, when a delta link is stored), then runs one
 cycle per target: scope, map, plan against what the target holds, apply. Prints each target's counts
 per action, target requests and duration.
 
 ${CONFIG_HELP}
+${WAIT_HELP}
   --target name   only this target (the read still serves it alone)
   --full          read everything and compare every object, not only those changed since the last cycle
   --dry-run       plan only: no request that changes anything is sent to any target, nothing is recorded
@@ -24,11 +25,11 @@ could not run, failed outright or is quarantined.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json', 'full', 'dry-run', 'help'], values: ['config', 'target'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'full', 'dry-run', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const dryRun = args.options['dry-run'] === true;
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson }, async (runtime) => {
+  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson, lock: { command: 'sync', wait: args.options.wait } }, async (runtime) => {
     const report = await runtime.sync({
       ...targetOption(args.options.target),
       full: args.options.full === true, dryRun,

@@ -23,9 +23,11 @@ import type { LiveRead, SourceGroupRecord, SourceUserRecord } from '../source/ty
 import type { Db } from '../state/db.js';
 import { openStateFiles, type StateFiles } from '../state/files.js';
 import { SourceStoreImpl } from '../state/source-store.js';
+import { describeHolder, readStateLock, type StateLock, type StateLockStatus } from '../state/lock.js';
 import { TargetsStore, type LogQuery, type QuarantineState, type RunRecord, type SavedPlan } from '../state/targets-store.js';
 import type { ObjectType, TargetAttributes, TargetConnector } from '../targets/connector.js';
 import { createTargetConnector } from './connectors.js';
+import type { ResumeReport } from '../daemon/api.js';
 
 /** Builds the connector of one target; `dryRun` connectors refuse every mutating request at the HTTP layer. */
 export type ConnectorFactory = (target: TargetConfig, options: { dryRun: boolean }) => TargetConnector;
@@ -52,6 +54,12 @@ export interface RuntimeOptions {
   readInWorker?: boolean;
   /** The compiled read-worker.js to start (default: the one beside the runtime's modules). */
   readWorkerScript?: string;
+  /**
+   * The state lock the caller holds (src/state/lock.ts). Given, the runtime writes as the state's one writer:
+   * on open, runs a gone process left marked running become interrupted and its target leases are released.
+   * Read-only callers (`status`) hold none.
+   */
+  stateLock?: StateLock;
 }
 
 /** Users per chunk when `sync` applies a long users round while it is still being read. */
@@ -137,13 +145,16 @@ export interface TargetStatus {
   staged: number;
   deferredMembers: number;
   pendingPlans: { id: string; createdAt: string }[];
-  quarantine: QuarantineState | null;
+  /** Why the target is quarantined and what lifts it (`entra-sync resume`); null when it is not. */
+  quarantine: (QuarantineState & { resume: string }) | null;
   lastRuns: RunRecord[];
 }
 
 export interface StatusReport {
   state: string;
   source: { seq: number; usersDeltaLink: boolean; groupsDeltaLink: boolean };
+  /** Who holds the state lock (a command or the daemon writing the state now); null when nobody does. */
+  lock: StateLockStatus | null;
   targets: TargetStatus[];
 }
 
@@ -196,6 +207,7 @@ export class Runtime {
     try {
       this.source = new SourceStoreImpl(this.files.sourceDb);
       this.targets = new TargetsStore(this.db);
+      if (options.stateLock) this.recoverAbandoned(options.stateLock);
       const readerDeps = {
         store: this.source,
         logger: this.logger,
@@ -371,6 +383,30 @@ export class Runtime {
       .filter((r) => r.dropped.length > 0);
   }
 
+  /**
+   * Entra's "restart provisioning" without losing state: lifts each target's quarantine and makes every
+   * failed object due for retry now. The next cycle (scheduled, or `sync`) runs and retries them; links,
+   * cursor, delta links and staged operations stay as they are (`resync` is the full comparison).
+   */
+  resume(options: { target?: string } = {}): ResumeReport {
+    const now = this.now();
+    return {
+      targets: this.select(options.target).map((slot) => {
+        const name = slot.config.name;
+        const q = this.targets.quarantine(name);
+        const failuresDue = this.targets.transaction(() => {
+          if (q) this.targets.clearQuarantine(name);
+          return this.targets.retryFailuresNow(name, now);
+        });
+        if (q) {
+          this.events.emit('target:released', { target: name });
+          this.logger.warn({ target: name, reason: q.reason, failuresDue }, `quarantine lifted by resume (was: ${q.message})`);
+        }
+        return { target: name, wasQuarantined: q !== undefined, reason: q ? `${q.reason}: ${q.message}` : null, failuresDue };
+      }),
+    };
+  }
+
   /** Per target: how far it is behind the source, links by status, failures, staged, quarantine, last runs. */
   status(options: { target?: string; runs?: number } = {}): StatusReport {
     const now = this.now();
@@ -378,6 +414,7 @@ export class Runtime {
     return {
       state: this.config.state.path,
       source: { seq: sourceSeq, usersDeltaLink: this.source.deltaLink('users') !== undefined, groupsDeltaLink: this.source.deltaLink('groups') !== undefined },
+      lock: readStateLock(this.config.state.path),
       targets: this.select(options.target).map((slot) => {
         const name = slot.config.name;
         const failures = this.targets.failures(name);
@@ -393,7 +430,7 @@ export class Runtime {
           staged: this.targets.staged(name).length,
           deferredMembers: this.targets.deferredMemberCount(name),
           pendingPlans: this.targets.plans(name).filter((p) => p.status === 'pending').map((p) => ({ id: p.id, createdAt: p.createdAt })),
-          quarantine: this.targets.quarantine(name) ?? null,
+          quarantine: quarantineWithAdvice(this.targets.quarantine(name), name),
           lastRuns: this.targets.runs(name, options.runs ?? 3),
         };
       }),
@@ -419,6 +456,17 @@ export class Runtime {
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────
+
+  /** As the state's new writer: what a process that ended without finishing left running or leased. */
+  private recoverAbandoned(lock: StateLock): void {
+    const reason = lock.tookOverFrom
+      ? `${describeHolder(lock.tookOverFrom)} ended before it finished`
+      : 'the process running it ended before it finished';
+    const { runs, leases } = this.targets.interruptAbandoned(reason, this.now());
+    if (runs.length || leases) {
+      this.logger.warn({ runs: runs.map((r) => ({ target: r.target, kind: r.kind, runId: r.id, startedAt: r.startedAt })), leases }, `${runs.length} run(s) left running by a process that ended are marked interrupted; ${leases} target lease(s) released`);
+    }
+  }
 
   private slot(name: string): TargetSlot {
     const slot = this.slots.get(name);
@@ -550,6 +598,10 @@ function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof EntraSyncError) return { code: err.code, message: err.message };
   if (err instanceof Error) return { code: (err as { code?: unknown }).code === undefined ? 'INTERNAL' : String((err as { code?: unknown }).code), message: err.message };
   return { code: 'INTERNAL', message: String(err) };
+}
+
+function quarantineWithAdvice(q: QuarantineState | undefined, target: string): TargetStatus['quarantine'] {
+  return q ? { ...q, resume: `fix the cause, then run \`entra-sync resume --target ${target}\` (or wait for the next attempt at ${q.nextAttempt})` } : null;
 }
 
 function failure(target: string, err: unknown): TargetFailure {

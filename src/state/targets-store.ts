@@ -154,7 +154,8 @@ export interface SavedPlan {
   appliedAt: string | null;
 }
 
-export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'quarantined' | 'skipped';
+/** `interrupted`: the process running it ended before it finished (killed, crashed); found by the next holder of the state lock. */
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'quarantined' | 'skipped' | 'interrupted';
 
 export interface RunRecord {
   id: string;
@@ -263,6 +264,7 @@ export class TargetsStore {
       dueFailures: db.prepare('SELECT * FROM target_failures WHERE target = ? AND next_retry_at <= ? ORDER BY next_retry_at'),
       failures: db.prepare('SELECT * FROM target_failures WHERE target = ? ORDER BY type, source_id'),
       clearFailures: db.prepare('DELETE FROM target_failures WHERE target = ?'),
+      retryFailuresNow: db.prepare('UPDATE target_failures SET next_retry_at = ? WHERE target = ?'),
       putStaged: db.prepare(`INSERT INTO target_staged (target, type, source_id, run_id, operation, created_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (target, type, source_id) DO UPDATE SET run_id = excluded.run_id, operation = excluded.operation, created_at = excluded.created_at`),
       dropStaged: db.prepare('DELETE FROM target_staged WHERE target = ? AND type = ? AND source_id = ?'),
@@ -294,6 +296,7 @@ export class TargetsStore {
       setPlanStatus: db.prepare('UPDATE target_plans SET status = ?, applied_at = ? WHERE id = ?'),
       startRun: db.prepare("INSERT INTO target_runs (id, target, kind, started_at, status) VALUES (?, ?, ?, ?, 'running')"),
       endRun: db.prepare('UPDATE target_runs SET ended_at = ?, status = ?, summary = ? WHERE id = ?'),
+      runningRuns: db.prepare("SELECT * FROM target_runs WHERE status = 'running' ORDER BY started_at, rowid"),
       run: db.prepare('SELECT * FROM target_runs WHERE id = ?'),
       runs: db.prepare('SELECT * FROM target_runs WHERE target = ? ORDER BY started_at DESC, rowid DESC LIMIT ?'),
       putLog: db.prepare(`INSERT INTO target_log (run_id, target, type, source_id, target_id, action, status, at, entry)
@@ -496,6 +499,11 @@ export class TargetsStore {
     return (this.s.failures.all(target) as FailureRow[]).map(rowToFailure);
   }
 
+  /** Makes every failed object of the target due for retry at `now` (`resume`); returns how many. */
+  retryFailuresNow(target: string, now: Date): number {
+    return this.s.retryFailuresNow.run(now.toISOString(), target).changes;
+  }
+
   /** Stop retrying (Entra's restart with `Escrows`). */
   clearFailures(target: string): void {
     this.s.clearFailures.run(target);
@@ -639,6 +647,20 @@ export class TargetsStore {
 
   endRun(id: string, status: Exclude<RunStatus, 'running'>, summary: unknown, now = new Date()): void {
     this.s.endRun.run(now.toISOString(), status, JSON.stringify(summary), id);
+  }
+
+  /**
+   * What a process that ended without finishing left behind: its runs still marked running become interrupted
+   * and every target lease is released. Only for the holder of the state lock, just after taking it: no other
+   * process may write the state then, so whatever is running or leased belongs to one that is gone.
+   */
+  interruptAbandoned(reason: string, now = new Date()): { runs: RunRecord[]; leases: number } {
+    return this.transaction(() => {
+      const runs = (this.s.runningRuns.all() as RunRow[]).map(rowToRun);
+      for (const r of runs) this.s.endRun.run(now.toISOString(), 'interrupted', JSON.stringify({ interrupted: reason }), r.id);
+      const leases = this.db.prepare('DELETE FROM target_leases').run().changes;
+      return { runs: runs.map((r) => ({ ...r, status: 'interrupted' as const, endedAt: now.toISOString(), summary: { interrupted: reason } })), leases };
+    });
   }
 
   run(id: string): RunRecord | undefined {
