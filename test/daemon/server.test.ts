@@ -17,7 +17,7 @@ interface Call { method: string; request: unknown }
 function fakeApi(overrides: Partial<DaemonApi> = {}): DaemonApi & { calls: Call[]; ready: Readiness } {
   const calls: Call[] = [];
   const record = (method: string) => (request: unknown) => { calls.push({ method, request }); return Promise.resolve({ ok: method } as never); };
-  const api = {
+  const api: DaemonApi & { calls: Call[]; ready: Readiness } = {
     calls,
     ready: { ready: false, reasons: [{ target: 'docuware', code: 'NO_SUCCESS_YET', message: 'no successful cycle yet' }] } as Readiness,
     sync: record('sync'),
@@ -27,7 +27,7 @@ function fakeApi(overrides: Partial<DaemonApi> = {}): DaemonApi & { calls: Call[
     reject: record('reject'),
     resume: record('resume'),
     status: () => ({ state: 'x.db', targets: [], daemon: { pid: 1 } }) as unknown as DaemonStatus,
-    readiness: () => api.ready,
+    readiness: (): Readiness => api.ready,
     metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'entra_sync_up 1\n' }),
     ...overrides,
   };
