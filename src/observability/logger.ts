@@ -1,5 +1,5 @@
 // Structured JSON logs (pino). Every secret-bearing field is redacted by path, whatever the caller passes.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACT_PATHS = [
   'clientSecret', '*.clientSecret', '*.*.clientSecret',
@@ -8,11 +8,12 @@ export const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
   'headers["proxy-authorization"]', 'access_token', '*.access_token', 'client_assertion', '*.client_assertion',
   'privateKey', '*.privateKey', '*.*.privateKey',
+  'adminToken', '*.adminToken', '*.*.adminToken',
 ];
 
 export type { Logger };
 
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream | DestinationStream } = {}): Logger {
   return pino(
     {
       name: options.name ?? 'entra-sync',

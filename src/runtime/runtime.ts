@@ -183,7 +183,12 @@ export class Runtime {
   private readonly logger: Logger;
   private readonly factory: ConnectorFactory;
   private readonly now: () => Date;
-  private readonly holder = `${hostname()}:${process.pid}`;
+  /**
+   * One lease holder for the runtime's whole life (host:pid:random): a unit of work run inside another's pause
+   * (the daemon's provision between a cycle's batches) finds the target's lease already its own and leaves it
+   * to the outer one. The daemon's queue keeps this runtime's units of work apart; the state lock, processes.
+   */
+  private readonly holder = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
   private closed: Promise<void> | undefined;
 
   constructor(readonly config: Config, private readonly options: RuntimeOptions = {}) {
@@ -490,7 +495,7 @@ export class Runtime {
   }
 
   private holderId(): string {
-    return `${this.holder}:${Math.random().toString(36).slice(2, 10)}`;
+    return this.holder;
   }
 
   private cycleInput(slot: TargetSlot, o: { full?: boolean; dryRun?: boolean | undefined; only?: { users?: string[]; groups?: string[] } }) {
