@@ -51,8 +51,11 @@ export class AuthGate {
     return out;
   }
 
+  /** Refuse every credential, as a target whose token was revoked does (tests: quarantine). */
+  refuseAll = false;
+
   check(authorization: string | undefined): boolean {
-    if (!authorization) return false;
+    if (!authorization || this.refuseAll) return false;
     const space = authorization.indexOf(' ');
     if (space < 0) return false;
     const scheme = authorization.slice(0, space).toLowerCase();

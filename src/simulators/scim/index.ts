@@ -78,6 +78,8 @@ export interface ScimSimulator {
   faults: ScimFaults;
   /** Every issued OAuth token becomes invalid (401). */
   expireTokens(): void;
+  /** While true, every credential is refused (401), as after a revoked token; false accepts them again. */
+  refuseCredentials(refuse: boolean): void;
   close(): Promise<void>;
 }
 
@@ -204,6 +206,9 @@ export async function startScimSimulator(options: ScimSimulatorOptions = {}): Pr
     faults,
     expireTokens() {
       auth.expireAll();
+    },
+    refuseCredentials(refuse) {
+      auth.refuseAll = refuse;
     },
     close() {
       return new Promise<void>((resolve, reject) => {
