@@ -35,7 +35,6 @@ type Labels = Record<string, string>;
 
 export class SyncMetrics {
   readonly registry = new Registry();
-  private processMetrics = false;
   private state: MetricsStateSource | undefined;
   /** Last successful sync cycle per target seen in this process (unix seconds). */
   private readonly lastSuccess = new Map<string, number>();
@@ -74,6 +73,12 @@ export class SyncMetrics {
   });
   private readonly retries = this.counter('http_retries_total', 'Requests sent again, by service (graph or target), target, reason (throttled, unavailable, network) and whether the answer said Retry-After.', ['service', 'target', 'reason', 'retry_after']);
   private readonly retryWait = this.counter('http_retry_wait_seconds_total', 'Seconds spent waiting before a retry (Retry-After or backoff), by service, target and reason.', ['service', 'target', 'reason']);
+
+  constructor() {
+    // From the start, so CPU seconds count from the process's start and the event-loop lag has a history at
+    // the first scrape. Nothing here keeps a process alive: a CLI command still exits when its work is done.
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
 
   /** Subscribes to the engine's events; returns a function that unsubscribes. */
   subscribe(events: SyncEvents): () => void {
@@ -135,15 +140,8 @@ export class SyncMetrics {
     return this.registry.contentType;
   }
 
-  /**
-   * Prometheus text exposition. The first call also starts prom-client's process metrics (CPU, memory,
-   * event-loop lag, GC …, prefixed): only a process that is scraped pays for them, not every CLI command.
-   */
+  /** Prometheus text exposition, with prom-client's process metrics (CPU, memory, event-loop lag, GC …). */
   async render(): Promise<string> {
-    if (!this.processMetrics) {
-      this.processMetrics = true;
-      collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
-    }
     this.refreshState();
     return this.registry.metrics();
   }
