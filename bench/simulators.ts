@@ -3,7 +3,9 @@
 // `entra-sync run` into a directory, with the secrets in files as a container mounts them. .ci/run uses it to
 // start the daemon from the pruned production tree, as the image would; it is also a quick way to try `run`
 // by hand. It lives in bench/ because neither the image nor the npm package ships bench/.
-//   node dist/bench/simulators.js --dir /tmp/es [--users 200] [--http-port 9400]
+//   node dist/bench/simulators.js --dir /tmp/es [--users 200] [--http-port 9400] [--state file]
+// Without --state the config has no state.path, so the state files land in the daemon's working directory
+// (./entra-sync.db), as in the image, whose working directory is /data.
 // Prints one JSON line once both are listening ({ config, healthz, readyz, metrics, admin, adminTokenFile, scim }),
 // then serves until SIGTERM, SIGINT or its stdin closes, and prints what the target holds then
 // ({ target: { users, groups } }).
@@ -14,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { startGraphSimulator } from '../src/simulators/graph/index.js';
 import { startScimSimulator } from '../src/simulators/scim/index.js';
 
-const USAGE = 'usage: node dist/bench/simulators.js --dir <directory> [--users n] [--http-port n]';
+const USAGE = 'usage: node dist/bench/simulators.js --dir <directory> [--users n] [--http-port n] [--state file]';
 
 function fail(message: string): never {
   process.stderr.write(`simulators: ${message}\n${USAGE}\n`);
@@ -36,7 +38,7 @@ function freePort(): Promise<number> {
 async function main(): Promise<void> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { dir: { type: 'string' }, users: { type: 'string' }, 'http-port': { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ options: { dir: { type: 'string' }, users: { type: 'string' }, 'http-port': { type: 'string' }, state: { type: 'string' } }, strict: true }));
   } catch (err) {
     fail((err as Error).message);
   }
@@ -49,7 +51,6 @@ async function main(): Promise<void> {
   const dir = path.resolve(values.dir);
   const secrets = path.join(dir, 'secrets');
   fs.mkdirSync(secrets, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
 
   const graph = await startGraphSimulator({
     tenant: { seed: 12, users, groups: 8, membersPerGroup: Math.max(5, Math.round(users / 20)), nestedGroups: 0, assignedUserFraction: 0.3, assignedGroups: 3 },
@@ -76,9 +77,7 @@ source:
   authorityHost: ${graph.authorityHost}
   graphBaseUrl: ${graph.graphBaseUrl}
   caFile: ${caFile}
-state:
-  path: ${path.join(dir, 'data', 'entra-sync.db')}
-schedule:
+${values.state ? `state:\n  path: ${path.resolve(values.state)}\n` : ''}schedule:
   cron: "*/40 * * * *"
   runOnStart: true
 http:
