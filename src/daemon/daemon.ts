@@ -9,7 +9,7 @@ import { acquireStateLock, describeHolder, type StateLock, type StateLockHolder 
 import type { CycleSummary } from '../sync/cycle.js';
 import type { PlannedOperation } from '../engine/types.js';
 import type { DaemonApi, DaemonStatus, Readiness, ResumeReport } from './api.js';
-import { JobQueue, type JobContext, type JobInfo, type JobOrigin } from './queue.js';
+import { isCycleKind, JobQueue, type JobContext, type JobInfo, type JobOrigin } from './queue.js';
 import { Scheduler, type LastCycle, type TickReason } from './scheduler.js';
 import { adminTokenSource, startHttpServer, type HttpServer } from './server.js';
 
@@ -65,7 +65,17 @@ export class Daemon implements DaemonApi {
 
   private constructor(private readonly options: DaemonOptions, readonly runtime: Runtime, private readonly lock: StateLock) {
     const { config, logger } = options;
-    this.queue = new JobQueue({ onJobError: (job, err) => this.logJobError(job, err) });
+    this.queue = new JobQueue({
+      // A cycle job logs its own start and end, with what the read and each target did.
+      onJobStart: (job, inside) => {
+        if (isCycleKind(job.kind)) return;
+        this.logger.info({ job: describeJob(job), ...(inside ? { during: describeJob(inside) } : {}) }, `${job.kind} started (${originText(job.origin)}${inside ? `, between two batches of the running ${inside.kind}` : ''})`);
+      },
+      onJobEnd: (job, durationMs) => {
+        if (!isCycleKind(job.kind)) this.logger.info({ job: describeJob(job), durationMs }, `${job.kind} done`);
+      },
+      onJobError: (job, err) => this.logJobError(job, err),
+    });
     this.scheduler = new Scheduler({
       cron: config.schedule.cron, runOnStart: config.schedule.runOnStart, logger,
       onTick: (reason, due) => this.onTick(reason, due),

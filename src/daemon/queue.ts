@@ -72,7 +72,11 @@ export class JobQueue {
   private readonly abort = new AbortController();
   private pumping: Promise<void> = Promise.resolve();
 
-  constructor(private readonly hooks: { onJobError?: (job: JobInfo, err: unknown) => void } = {}) {}
+  constructor(private readonly hooks: {
+    onJobStart?: (job: JobInfo, inside: JobInfo | null) => void;
+    onJobEnd?: (job: JobInfo, durationMs: number) => void;
+    onJobError?: (job: JobInfo, err: unknown) => void;
+  } = {}) {}
 
   /** Queues a job; resolves with its result. Refused (SHUTTING_DOWN) once the daemon is stopping. */
   push<T>(spec: JobSpec<T>): Promise<T> {
@@ -148,10 +152,13 @@ export class JobQueue {
     }
   }
 
-  private async run(job: Job, pause: CyclePause): Promise<void> {
+  private async run(job: Job, pause: CyclePause, inside: Job | null = null): Promise<void> {
     job.startedAt = new Date();
+    this.hooks.onJobStart?.(info(job), inside && info(inside));
     try {
-      job.resolve(await job.spec.work({ signal: this.abort.signal, pause }));
+      const result = await job.spec.work({ signal: this.abort.signal, pause });
+      this.hooks.onJobEnd?.(info(job), Date.now() - job.startedAt.getTime());
+      job.resolve(result);
     } catch (err) {
       this.hooks.onJobError?.(info(job), err);
       job.reject(err);
@@ -167,7 +174,7 @@ export class JobQueue {
       const job = this.waiting.splice(index, 1)[0]!;
       this.nested = job;
       try {
-        await this.run(job, NO_PAUSE);
+        await this.run(job, NO_PAUSE, this.current);
       } finally {
         this.nested = null;
       }

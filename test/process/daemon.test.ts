@@ -197,6 +197,36 @@ describe('entra-sync run', () => {
     expect((await daemon.result).code).toBe(0);
   });
 
+  it('a provision asked for during a long cycle runs between two of its batches, not after the whole cycle', async () => {
+    world = await startWorld({ tenant: { seed: 11, users: 300, groups: 4, membersPerGroup: 20, nestedGroups: 0, assignedUserFraction: 0.6, assignedGroups: 2 } });
+    world.scim.docuware!.faults.latencyMs = 150;
+    configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: true\nhttp:\n  host: 127.0.0.1\n  port: 0\n  adminToken: test-admin-token\n');
+    const daemon = startDaemon(world);
+    await daemon.waitForLog((l) => typeof l.http === 'string');
+    const url = daemon.lines().find((l) => typeof l.http === 'string')!.http as string;
+    await until(() => world!.scim.docuware!.users().length >= 20, 'the first users on the target');
+    // Created after the cycle read Entra: only the provision can bring it.
+    const added = newAssignedUser(world, 'provisioned.now');
+    const response = await fetch(`${url}/admin/provision`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: world.upn(added.id) }),
+    });
+    const report = await response.json() as { targets: { target: string; objects: { status: string; action: string }[] }[] };
+    expect(response.status, JSON.stringify(report)).toBe(200);
+    expect(report.targets[0]).toMatchObject({ target: 'docuware', objects: [{ action: 'create', status: 'success' }] });
+    expect(hasUser(world, added.userName)).toBe(true);
+    // The answer came while the cycle was still running: it waited for a batch, not for the cycle.
+    expect(daemon.lines().some(syncDone('start'))).toBe(false);
+    expect(daemon.lines().find((l) => l.msg.startsWith('provision started'))!.msg).toContain('between two batches of the running sync');
+    world.scim.docuware!.faults.latencyMs = 0;
+    await daemon.waitForLog(syncDone('start'));
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.result).code).toBe(0);
+    await expectTargetMatchesSource(world);
+    expectEachUserCreatedOnce(world);
+  });
+
   it('refuses to start (exit 1, naming the holder) while another process holds the state lock', async () => {
     world = await startWorld();
     configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: false\n');
