@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   reject: () => import('./reject.js'),
   resume: () => import('./resume.js'),
   resync: () => import('./resync.js'),
+  run: () => import('./run.js'),
   scope: () => import('./scope.js'),
   status: () => import('./status.js'),
   sync: () => import('./sync.js'),
