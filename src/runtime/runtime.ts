@@ -419,7 +419,7 @@ export class Runtime {
     return {
       state: this.config.state.path,
       source: { seq: sourceSeq, usersDeltaLink: this.source.deltaLink('users') !== undefined, groupsDeltaLink: this.source.deltaLink('groups') !== undefined },
-      lock: readStateLock(this.config.state.path),
+      lock: this.stateLockStatus(),
       targets: this.select(options.target).map((slot) => {
         const name = slot.config.name;
         const failures = this.targets.failures(name);
@@ -461,6 +461,16 @@ export class Runtime {
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Who holds the state lock, for `status`: informative only, so a lock file that cannot be read says nothing. */
+  private stateLockStatus(): StateLockStatus | null {
+    try {
+      return readStateLock(this.config.state.path);
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'cannot read who holds the state lock');
+      return null;
+    }
+  }
 
   /** As the state's new writer: what a process that ended without finishing left running or leased. */
   private recoverAbandoned(lock: StateLock): void {
