@@ -7,6 +7,8 @@ export interface OperationErrorInfo {
   code: string;
   kind: string;
   message: string;
+  /** Only for kind 'bug' (an exception nobody classified): where it was thrown. */
+  stack?: string;
 }
 
 export interface SyncEventMap {

@@ -8,10 +8,12 @@
 // recovery resolves like any other. `recoverInFlight` resolves whatever was pending when the process
 // stopped by looking the object up on the target. What happens after an error follows the TargetError
 // taxonomy: conflict → look up and adopt; notFound → recreate or unlink; badRequest/transient → record a
-// failure with its next retry and go on; unauthorized → stop this target's cycle.
+// failure with its next retry and go on; bug → record it, retry once next cycle, then park it; unauthorized →
+// stop this target's cycle. An aborted `signal` stops the journalling of new operations: those journalled
+// are sent and recorded, the rest are returned unsent.
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import pLimit from 'p-limit';
-import { TargetError, type AttributeChange, type BulkOperation, type MatchCriterion, type ObjectType, type TargetAttributes, type TargetCapabilities, type TargetConnector, type TargetObject } from '../targets/connector.js';
+import { TargetError, toTargetError, type AttributeChange, type BulkOperation, type MatchCriterion, type ObjectType, type TargetAttributes, type TargetCapabilities, type TargetConnector, type TargetObject } from '../targets/connector.js';
 import type { SyncEvents } from '../observability/events.js';
 import type { Link, PlannedOperation, ProvisioningAction, ProvisioningLogEntry, ProvisioningStep } from '../engine/types.js';
 import { ENTRA_RETRY_SCHEDULE_MS, type TargetsStore } from '../state/targets-store.js';
@@ -39,7 +41,14 @@ export interface ApplyPolicy {
   matchIndexThreshold: number;
   /** Most operations per bulk() call when the target advertises /Bulk (capped by its maxOperations). */
   bulkBatchSize: number;
+  /**
+   * A bug (an exception nobody classified) is retried at the next cycle once; a second one parks the object
+   * this long after its first failure, which is when the cycle gives up on it (null: parked 28 days).
+   */
+  giveUpAfterMs: number | null;
 }
+
+const PARK_DEFAULT_MS = 28 * 24 * 3_600_000;
 
 export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
   onNotFound: 'recreate',
@@ -48,6 +57,7 @@ export const DEFAULT_APPLY_POLICY: ApplyPolicy = {
   concurrency: 16,
   matchIndexThreshold: 50,
   bulkBatchSize: 50,
+  giveUpAfterMs: PARK_DEFAULT_MS,
 };
 
 export interface ApplyContext {
@@ -81,6 +91,11 @@ export interface ApplyContext {
    * records those it keeps. `additive` (and unset): an adopted group's existing members are never touched.
    */
   groupMembership?: 'exact' | 'additive';
+  /**
+   * Checked before an operation is journalled, never between journalling and sending: once aborted, no new
+   * operation is journalled or started; those journalled are sent and recorded; the rest come back in `unsent`.
+   */
+  signal?: AbortSignal;
 }
 
 export interface FailedObject {
@@ -116,15 +131,20 @@ export interface ApplyResult {
   deferredMembers: number;
   /** Set when the target refused our credentials: the rest of the operations were not sent. */
   stopped: { reason: string; message: string } | null;
+  /** Operations not started because the signal was aborted: nothing of them was journalled or sent. */
+  unsent: PlannedOperation[];
 }
 
 export function emptyCounts(): ApplyCounts {
   return { create: 0, adopt: 0, update: 0, enable: 0, disable: 0, delete: 0, addMembers: 0, removeMembers: 0, unlink: 0, skip: 0 };
 }
 
-/** A phase's journal entries: `entry` writes (ahead) and awaits one, `written` is the one already written, if any. */
+/**
+ * A phase's journal entries: `entry` writes (ahead) and awaits one — undefined when it was not written and the
+ * signal is aborted: that operation must not start; `written` is the one already written, if any.
+ */
 interface JournalWindow {
-  entry(op: PlannedOperation): Promise<string>;
+  entry(op: PlannedOperation): Promise<string> | undefined;
   written(op: PlannedOperation): Promise<string> | undefined;
 }
 
@@ -152,7 +172,7 @@ export async function applyOperations(operations: readonly PlannedOperation[], c
 }
 
 class ApplyRun {
-  readonly result: ApplyResult = { counts: emptyCounts(), sent: 0, failures: [], deferredMembers: 0, stopped: null };
+  readonly result: ApplyResult = { counts: emptyCounts(), sent: 0, failures: [], deferredMembers: 0, stopped: null, unsent: [] };
   private readonly policy: ApplyPolicy;
   private readonly now: () => Date;
   private capabilities: TargetCapabilities | undefined;
@@ -217,8 +237,8 @@ class ApplyRun {
     await this.runPhase(phases[0]!);
     await this.runPhase(phases[1]!);
     if (this.result.stopped) return;
-    // Members deferred in earlier cycles whose user has been provisioned since.
-    for (const [groupSourceId, members] of readyDeferred ? this.store.readyDeferredMembers(this.ctx.target) : []) {
+    // Members deferred in earlier cycles whose user has been provisioned since (they stay deferred when aborted).
+    for (const [groupSourceId, members] of readyDeferred && !this.aborted ? this.store.readyDeferredMembers(this.ctx.target) : []) {
       const link = this.store.link(this.ctx.target, 'group', groupSourceId);
       if (!link || link.status !== 'active') continue;
       const op: PlannedOperation = { kind: 'addMembers', type: 'group', sourceId: groupSourceId, displayName: displayNameOf(link), targetId: link.targetId, memberSourceIds: [] };
@@ -311,12 +331,13 @@ class ApplyRun {
     const size = Math.max(1, this.policy.concurrency) * JOURNAL_AHEAD_PER_SLOT;
     let next = 0;
     let asked = 0;
-    const entry = (op: PlannedOperation): Promise<string> => {
+    const entry = (op: PlannedOperation): Promise<string> | undefined => {
       asked++;
       // The next window is written once half of this one is taken, so it is committed before anyone needs it:
       // an operation that waits for its own entry waits for a commit, a turn of the event loop.
-      while ((!entries.has(op) || entries.size - asked < size / 2) && next < ops.length) {
-        for (let n = 0; n < size && next < ops.length; next++) {
+      // The signal is checked before each entry is queued: an entry written is an operation that will be sent.
+      while ((!entries.has(op) || entries.size - asked < size / 2) && next < ops.length && !this.aborted) {
+        for (let n = 0; n < size && next < ops.length && !this.aborted; next++) {
           const ahead = ops[next]!;
           if (ahead.kind === 'skip' || ahead.kind === 'unlink' || entries.has(ahead)) continue;
           const now = this.now();
@@ -325,7 +346,7 @@ class ApplyRun {
           n++;
         }
       }
-      return entries.get(op)!;
+      return entries.get(op);
     };
     return { entry, written: (op) => entries.get(op) };
   }
@@ -335,8 +356,13 @@ class ApplyRun {
     return this.capabilities;
   }
 
+  private get aborted(): boolean {
+    return this.ctx.signal?.aborted === true;
+  }
+
   private async runPhase(ops: PlannedOperation[]): Promise<void> {
     if (ops.length === 0 || this.result.stopped) return;
+    if (this.aborted) { this.result.unsent.push(...ops); return; }
     const caps = await this.caps();
     for (const type of ['user', 'group'] as const) {
       const creates = ops.filter((o) => o.kind === 'create' && o.type === type).length;
@@ -351,8 +377,12 @@ class ApplyRun {
     await Promise.all(ops.map((op) => limit(async () => {
       if (this.toStart !== undefined && --this.toStart === 0) this.allStarted();
       if (this.result.stopped) { this.discardJournalled(journal.written(op)); return; }
+      // Aborted: an operation whose entry is written goes on (it may be sent already, as far as recovery knows).
+      if (this.aborted && !journal.written(op)) { this.result.unsent.push(op); return; }
       if (op.kind === 'skip' || op.kind === 'unlink') { this.recordLocal(op); return; }
-      const opId = await journal.entry(op);
+      const entry = journal.entry(op);
+      if (!entry) { this.result.unsent.push(op); return; }
+      const opId = await entry;
       // The target refused our credentials while this entry was being written: it is not sent, so it goes.
       if (this.result.stopped) { this.discardJournalled(journal.written(op)); return; }
       this.result.sent++;
@@ -697,13 +727,13 @@ class ApplyRun {
   }
 
   private async handleError(opId: string, op: PlannedOperation, err: unknown, started: number): Promise<void> {
-    const error = asTargetError(err, this.ctx.target);
+    const error = toTargetError(err, this.ctx.target);
     if (error.kind === 'notFound' && (op.kind === 'update' || op.kind === 'enable' || op.kind === 'disable')) {
       let gone: Outcome;
       try {
         gone = await this.objectGone(op);
       } catch (again) {
-        this.fail(opId, op, asTargetError(again, this.ctx.target));
+        this.fail(opId, op, toTargetError(again, this.ctx.target));
         return;
       }
       await this.succeed(opId, op, gone, started);
@@ -752,7 +782,8 @@ class ApplyRun {
         const schedule = this.policy.retryScheduleMs;
         // Transient faults get a few next-cycle retries ("retried in 40 minutes"), then the schedule from its start.
         const transientStep = attempts - 1 - this.policy.transientRetriesNextCycle;
-        const explicit = error.kind !== 'transient' ? undefined
+        const explicit = error.kind === 'bug' ? this.bugRetryAt(op, now)
+          : error.kind !== 'transient' ? undefined
           : transientStep < 0 || schedule.length === 0 ? now
           : new Date(now.getTime() + schedule[Math.min(transientStep, schedule.length - 1)]!);
         retryAt = store.recordFailure({
@@ -767,7 +798,20 @@ class ApplyRun {
     });
     this.result.failures.push({ type: op.type, sourceId: op.sourceId, displayName: op.displayName, operation: op.kind, kind: error.kind, code, message: error.message, retryAt });
     if (error.kind === 'unauthorized' && !this.result.stopped) this.result.stopped = { reason: 'EncounteredQuarantineException', message: error.message };
-    this.ctx.events?.emit('operation:failed', { target, runId: this.ctx.runId, operation: sealOperation(op), error: { code, kind: error.kind, message: error.message }, retryAt });
+    // A bug is said loudly, with where it happened (the stack, scrubbed of redacted values like the message).
+    const stack = error.kind === 'bug' ? stackOf(raw.cause ?? raw, op) : undefined;
+    this.ctx.events?.emit('operation:failed', { target, runId: this.ctx.runId, operation: sealOperation(op), error: { code, kind: error.kind, message: error.message, ...(stack ? { stack } : {}) }, retryAt });
+  }
+
+  /**
+   * A bug is retried once at the next cycle (it may hang on a one-off state); a second one in a row parks the
+   * object until the cycle gives up on it: retrying a programming error on a schedule only repeats it. A change
+   * of the object in Entra, `resume` or `resync` plans it again before that.
+   */
+  private bugRetryAt(op: PlannedOperation, now: Date): Date {
+    const previous = this.ctx.store.failure(this.ctx.target, op.type, op.sourceId);
+    if (previous?.code !== BUG_CODE) return now;
+    return new Date(new Date(previous.firstFailedAt).getTime() + (this.policy.giveUpAfterMs ?? PARK_DEFAULT_MS) + 1);
   }
 
   /** Skip and unlink need no request: they are logged (and an unlink forgets the link) without a journal entry. */
@@ -1035,11 +1079,11 @@ function applyChanges(written: TargetAttributes, changes: readonly AttributeChan
   return next;
 }
 
-function asTargetError(err: unknown, target: string): TargetError {
-  if (err instanceof TargetError) return err;
-  // Anything else (a bug, a socket error the connector did not classify) is retried like a transient fault,
-  // so one object's surprise never stops the others.
-  return new TargetError({ kind: 'transient', message: err instanceof Error ? err.message : String(err), target, cause: err });
+const BUG_CODE = 'InternalError';
+
+function stackOf(cause: unknown, op: PlannedOperation): string | undefined {
+  const stack = cause instanceof Error ? cause.stack : undefined;
+  return stack && redactedPathsOf(op).size ? scrubText(stack, op) : stack;
 }
 
 /** Entra-like error codes for the provisioning log and the failures table. */
@@ -1051,5 +1095,6 @@ function errorCode(error: TargetError): string {
     case 'badRequest': return error.status === 422 ? 'UnprocessableEntity' : 'BadRequest';
     case 'unauthorized': return 'Unauthorized';
     case 'dryRun': return 'DryRunRefused';
+    case 'bug': return BUG_CODE;
   }
 }

@@ -83,6 +83,23 @@ export interface CycleOptions {
   only?: { users?: string[]; groups?: string[] };
   /** Run even though the target is quarantined and its next attempt is not due (an admin's explicit command). */
   ignoreQuarantine?: boolean;
+  /**
+   * Stops the cycle early (the daemon's shutdown): checked before each operation is journalled, never between
+   * journalling and sending. Those journalled are sent and recorded, nothing new starts, and the cycle ends with
+   * status 'aborted' without moving the cursor: the next cycle plans what was not sent.
+   */
+  signal?: AbortSignal;
+  /**
+   * Awaited between batches, once every batch before it is applied and recorded (nothing in flight for this
+   * target) and before the next is planned: the daemon runs a queued provision there instead of after the
+   * whole cycle. Not called before the first batch, nor on dry runs.
+   */
+  between?: (at: { target: string }) => Promise<void>;
+  /**
+   * When given, the cycle pauses for `between` only where this says so: pausing means waiting for the batches
+   * in flight, which otherwise overlap (the next starts while the last's final requests are out).
+   */
+  betweenWanted?: () => boolean;
 }
 
 export interface CycleInput {
@@ -113,7 +130,8 @@ export interface CycleSummary {
   runId: string;
   target: string;
   kind: CycleKind;
-  status: 'success' | 'partial' | 'failed' | 'quarantined';
+  /** 'aborted': the signal stopped it; what it did not send is planned again by the next cycle. */
+  status: 'success' | 'partial' | 'failed' | 'quarantined' | 'aborted';
   dryRun: boolean;
   full: boolean;
   cursor: { from: number; to: number };
@@ -161,7 +179,17 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
     let inFlight: Promise<void>[] = [];
     let lastStarted: Promise<void> = Promise.resolve();
     const settle = async () => { const applying = inFlight; inFlight = []; await Promise.all(applying); };
+    // Batches started since the last pause for `between`.
+    let sincePause = 0;
     for (;;) {
+      if (run.abortRequested()) break;
+      if (sincePause > 0 && options.between && !options.dryRun && (options.betweenWanted?.() ?? true)) {
+        await settle();
+        if (run.stopped) break;
+        sincePause = 0;
+        await options.between({ target: run.target });
+        continue; // the signal may have been aborted meanwhile
+      }
       let step: IteratorResult<PlannedBatch | typeof BARRIER | typeof WAIT>;
       try {
         step = planned.next();
@@ -173,7 +201,7 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
       const batch = step.value;
       if (batch === BARRIER) { await settle(); if (run.stopped) break; continue; }
       // Caught up with a read still under way: the batch in flight goes on while the next chunk is read.
-      if (batch === WAIT) { await input.live?.changed(); if (input.live?.state === 'failed') break; continue; }
+      if (batch === WAIT) { await run.unlessAborted(input.live?.changed()); if (input.live?.state === 'failed') break; continue; }
       held.push(...batch.destructive);
       if (options.dryRun) { run.collect(batch.operations); continue; }
       try {
@@ -183,7 +211,8 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
         await settle().catch(() => undefined); // never leave a batch in flight behind us
         throw err;
       }
-      if (run.stopped) break;
+      if (run.stopped || run.abortRequested()) break;
+      sincePause++;
       let started: () => void = () => undefined;
       lastStarted = new Promise<void>((resolve) => { started = resolve; });
       const applying = run.apply(batch.operations, batch.steps, { onAllStarted: started });
@@ -194,16 +223,18 @@ export async function runCycle(input: CycleInput): Promise<CycleSummary> {
     }
     await settle();
     // Members deferred in earlier cycles whose own user this cycle provisioned: once, now that no batch runs.
-    if (!options.dryRun && input.live?.state !== 'failed') await run.addReadyDeferredMembers();
+    if (!options.dryRun && input.live?.state !== 'failed' && !run.aborted) await run.addReadyDeferredMembers();
     if (input.live?.state === 'failed') {
       throw new EntraSyncError('SOURCE_READ_FAILED', `the Graph read failed while this cycle applied its users: the ${run.sent} operations sent stay applied, nothing else was planned, and the next cycle goes on from here`);
     }
-    if (!run.stopped) {
+    // Aborted: the held disables and deletes are neither staged nor sent; the next cycle plans them again.
+    if (!run.stopped && !run.abortRequested()) {
       held = run.threshold(held, !options.dryRun);
       if (options.dryRun) run.collect(held);
       else await run.apply(held, run.heldSteps);
     }
-    if (!options.dryRun && !options.only && !run.stopped) input.store.setCursor(run.target, run.cursor.to);
+    // An aborted cycle leaves the cursor: changes up to it may be unsent (those sent are planned again as no-ops).
+    if (!options.dryRun && !options.only && !run.stopped && !run.aborted) input.store.setCursor(run.target, run.cursor.to);
   });
 }
 
@@ -311,7 +342,15 @@ export async function approveStaged(input: Omit<CycleInput, 'source'> & { source
   return withTarget(input, 'approve', async (run) => {
     await run.recover();
     const ops = input.store.approve(run.target);
-    await run.apply(ops, (op) => [step('scope', 'success', `${op.kind} approved by an administrator`)]);
+    const steps = (op: PlannedOperation) => [step('scope', 'success', `${op.kind} approved by an administrator`)];
+    const options = input.options ?? {};
+    for (let i = 0; i < ops.length && !run.stopped; i += run.policy.batchSize) {
+      if (i > 0 && options.between && (options.betweenWanted?.() ?? true)) await options.between({ target: run.target });
+      if (run.abortRequested()) { run.restage(ops.slice(i)); break; }
+      await run.apply(ops.slice(i, i + run.policy.batchSize), steps);
+      // Approved but not sent (aborted): held back again, for the next `approve`.
+      run.restage(run.takeUnsent());
+    }
   });
 }
 
@@ -474,6 +513,9 @@ class TargetRun {
   /** Source ids of the last two batches planned: the ones that can still be in flight while the next is planned. */
   private recentBatchIds: Set<string>[] = [];
   stopped: ApplyResult['stopped'] = null;
+  /** The signal stopped this run before it did all it planned. */
+  aborted = false;
+  private unsent: PlannedOperation[] = [];
   recovered: RecoveryReport = { landed: [], replanned: [] };
   skippedReason: string | undefined;
   readonly collected: PlannedOperation[] = [];
@@ -494,6 +536,37 @@ class TargetRun {
   }
 
   get dryRun(): boolean { return this.input.options?.dryRun ?? false; }
+
+  /** Whether the signal is aborted; from then on the run counts as aborted. */
+  abortRequested(): boolean {
+    if (this.input.options?.signal?.aborted) this.aborted = true;
+    return this.aborted;
+  }
+
+  /** Waits for `promise`, or less once the signal is aborted. */
+  async unlessAborted(promise: Promise<unknown> | undefined): Promise<void> {
+    const signal = this.input.options?.signal;
+    if (!promise || !signal) { await promise; return; }
+    if (signal.aborted) return;
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<void>((resolve) => { onAbort = resolve; signal.addEventListener('abort', onAbort, { once: true }); });
+    try { await Promise.race([promise, aborted]); } finally { signal.removeEventListener('abort', onAbort); }
+  }
+
+  /** Operations an apply left unsent because of the signal, handed over once. */
+  takeUnsent(): PlannedOperation[] {
+    const unsent = this.unsent;
+    this.unsent = [];
+    return unsent;
+  }
+
+  /** Puts approved operations that were not sent back among the staged ones. */
+  restage(ops: readonly PlannedOperation[]): void {
+    if (ops.length === 0) return;
+    const { store } = this.input;
+    const now = this.now();
+    store.transaction(() => { for (const op of ops) store.stage(this.target, this.runId, op, now); });
+  }
 
   skip(reason: string): void {
     this.skippedReason = reason;
@@ -816,8 +889,9 @@ class TargetRun {
     }
     const result = await applyOperations(ops, {
       store: this.input.store, connector: this.input.connector, target: this.target, runId: this.runId, events: this.events, now: this.now,
-      policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency },
+      policy: { onNotFound: this.policy.onNotFound, retryScheduleMs: this.policy.retryScheduleMs, concurrency: this.policy.concurrency, giveUpAfterMs: this.policy.giveUpAfterMs },
       groupMembership: this.input.compiled.options.groupMembership, session: this.applySession,
+      ...(this.input.options?.signal ? { signal: this.input.options.signal } : {}),
       ...(steps ? { stepsBefore: steps } : {}), ...batch,
     });
     for (const [k, v] of Object.entries(result.counts) as [keyof ApplyCounts, number][]) this.counts[k] += v;
@@ -825,6 +899,7 @@ class TargetRun {
     this.sent += result.sent;
     this.deferredMembers += result.deferredMembers;
     this.stopped ??= result.stopped;
+    if (result.unsent.length) { this.aborted = true; this.unsent.push(...result.unsent); }
   }
 
   /** Quarantine on a refused credential or too many failures; leave it after a healthy cycle. */
@@ -835,6 +910,8 @@ class TargetRun {
     const q = this.policy.quarantine;
     let reason: { code: string; message: string } | null = null;
     if (this.stopped) reason = { code: this.stopped.reason, message: `the target refused our credentials: ${this.stopped.message}` };
+    // An aborted run says too little to enter or leave quarantine by its failure ratio.
+    else if (this.aborted) return store.quarantine(this.target) ?? null;
     else if (counted >= q.minFailures && this.sent > 0 && counted / this.sent > q.failureRatio) {
       reason = { code: 'EncounteredEscrowProportionThreshold', message: `${counted} of ${this.sent} operations failed (more than ${Math.round(q.failureRatio * 100)} %)` };
     }
@@ -876,7 +953,9 @@ async function withTarget(
   const { store } = input;
   const started = Date.now();
   const dryRun = run.dryRun;
-  // A dry run writes nothing, so it needs no lease and may run beside a live cycle.
+  // A dry run writes nothing, so it needs no lease and may run beside a live cycle. A unit of work run by
+  // the lease's holder inside its own (a provision in a cycle's `between`) leaves the lease to the outer one.
+  const nested = !dryRun && store.leaseHolder(run.target, run.now()) === holder;
   if (!dryRun && !store.acquireLease(run.target, holder, run.policy.leaseTtlMs, run.now())) {
     throw leaseHeldError(run.target, store.leaseHolder(run.target, run.now()));
   }
@@ -888,7 +967,7 @@ async function withTarget(
     const after = requestCount(input.connector);
     const summary: CycleSummary = {
       runId: run.runId, target: run.target, kind,
-      status: run.skippedReason ? 'quarantined' : run.stopped ? 'failed' : quarantine ? 'quarantined' : run.failures.length ? 'partial' : 'success',
+      status: run.skippedReason ? 'quarantined' : run.stopped ? 'failed' : quarantine ? 'quarantined' : run.aborted ? 'aborted' : run.failures.length ? 'partial' : 'success',
       dryRun, full: input.options?.full ?? false, cursor: run.cursor, examined: run.examined, counts: run.counts,
       failed: run.failures.length, failures: run.failures, staged: run.staged, deferredMembers: run.deferredMembers, backfilled: run.backfilled,
       requests: requestsBefore !== undefined && after !== undefined ? after - requestsBefore : counting.calls(),
@@ -905,7 +984,7 @@ async function withTarget(
     if (!dryRun) store.endRun(run.runId, 'failed', { error: err instanceof Error ? err.message : String(err) }, run.now());
     throw err;
   } finally {
-    if (!dryRun) store.releaseLease(run.target, holder);
+    if (!dryRun && !nested) store.releaseLease(run.target, holder);
   }
 }
 

@@ -95,9 +95,11 @@ export interface TargetConnector {
 /**
  * What happened, classified by what the engine should do next (authentik's taxonomy):
  * transient → retry later; notFound → recreate or unlink; conflict → look up and adopt;
- * badRequest → record on the object and go on; unauthorized → quarantine the target; dryRun → a bug upstream.
+ * badRequest → record on the object and go on; unauthorized → quarantine the target; dryRun → a bug upstream;
+ * bug → an exception nobody classified (a TypeError, a programming error): logged loudly with its stack,
+ * retried once at the next cycle, then parked (docs/state.md).
  */
-export type TargetErrorKind = 'transient' | 'notFound' | 'conflict' | 'badRequest' | 'unauthorized' | 'dryRun';
+export type TargetErrorKind = 'transient' | 'notFound' | 'conflict' | 'badRequest' | 'unauthorized' | 'dryRun' | 'bug';
 
 export class TargetError extends Error {
   readonly kind: TargetErrorKind;
@@ -127,8 +129,30 @@ export class TargetError extends Error {
 }
 
 /**
+ * Any exception as a TargetError: a TargetError as it is; a network or system fault (an error carrying a
+ * string `code` such as ECONNRESET or SQLITE_BUSY, here or in its causes, or a timeout/abort) as 'transient';
+ * anything else — a TypeError, a plain Error from our own code — as 'bug'.
+ */
+export function toTargetError(err: unknown, target: string): TargetError {
+  if (err instanceof TargetError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TargetError({ kind: isEnvironmentFault(err) ? 'transient' : 'bug', message, target, cause: err });
+}
+
+function isEnvironmentFault(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e !== null && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { code, name } = e as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && code !== '') return true;
+    if (name === 'AbortError' || name === 'TimeoutError') return true;
+  }
+  return false;
+}
+
+/**
  * Runs bulk operations one by one, all at once: the connector's HTTP layer paces them. For connectors (or
- * servers) without a batch endpoint. An unexpected exception becomes a 'transient' failure of that operation.
+ * servers) without a batch endpoint. An unexpected exception becomes that operation's failure (`toTargetError`).
  */
 export function bulkOneByOne(
   connector: Pick<TargetConnector, 'name' | 'create' | 'update' | 'delete'>,
@@ -142,8 +166,7 @@ export function bulkOneByOne(
         else await connector.delete(op.type, op.id);
         return { ref: op.ref, ok: true };
       } catch (err) {
-        const error = err instanceof TargetError ? err : new TargetError({ kind: 'transient', target: connector.name, message: String(err), cause: err });
-        return { ref: op.ref, ok: false, error };
+        return { ref: op.ref, ok: false, error: toTargetError(err, connector.name) };
       }
     }),
   );

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import {
   bulkOneByOne,
   TargetError,
+  toTargetError,
   type AttributeChange,
   type BulkOperation,
   type BulkResult,
@@ -456,10 +457,7 @@ export class ScimConnector implements TargetConnector {
     try {
       res = await this.send({ method: 'POST', path: '/Bulk', body: bulkRequestBody(batch) });
     } catch (err) {
-      const error =
-        err instanceof TargetError
-          ? err
-          : new TargetError({ kind: 'transient', target: this.name, message: String(err), cause: err });
+      const error = toTargetError(err, this.name);
       // Too large for the server after all (it misreported its limits): halve and try again.
       if (error.status === 413 && batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
