@@ -31,3 +31,11 @@ export function toEntraSyncError(err: unknown, code: string, where: ErrorLocatio
   const message = err instanceof Error ? err.message : String(err);
   return new EntraSyncError(code, message, where, { cause: err });
 }
+
+/** A command line that does not parse (an unknown option, a stray argument, a missing value): exit code 2. */
+export class UsageError extends EntraSyncError {
+  constructor(message: string) {
+    super('CLI_USAGE', message);
+    this.name = 'UsageError';
+  }
+}

@@ -3,6 +3,7 @@
 import { CONFIG_HELP, configPath, json, withRuntime, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatCycle } from './format.js';
 import { EntraSyncError } from '../errors.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'apply a saved plan exactly, or refuse if the state has moved since it was built';
@@ -16,10 +17,11 @@ Entra, another cycle, or a change to what the target holds): run \`plan\` again 
 ${CONFIG_HELP}
 ${WAIT_HELP}
   --json          print the cycle summary as JSON
-`;
+
+${exitCodesHelp({ 0: 'the plan was applied', 3: 'applied, but some objects failed (listed; later cycles retry them)', 1: 'refused (unknown, used or stale plan), or the target could not run or is quarantined' })}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config'] });
+  const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config'], positionals: true });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const [id, ...extra] = args.positionals;
   if (!id || extra.length) throw new EntraSyncError('CLI_USAGE', 'apply takes exactly one plan id (printed by `entra-sync plan`)');

@@ -1,6 +1,7 @@
 // `entra-sync approve`: release the disables and deletes the deletion threshold held back, and apply them now.
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatOutcomes } from './format.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'apply the disables/deletes the deletion threshold held back';
@@ -14,7 +15,8 @@ ${CONFIG_HELP}
 ${WAIT_HELP}
   --target name   only this target
   --json          print each target's summary as JSON
-`;
+
+${exitCodesHelp({ 0: 'done (or nothing was waiting)', 3: true, 1: 'a target could not run or is quarantined, or an error' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });

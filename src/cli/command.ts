@@ -7,7 +7,7 @@ import { progressLine } from './progress.js';
 import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime/runtime.js';
 import { acquireStateLock, type StateLock } from '../state/lock.js';
 
-export const CONFIG_HELP = '  --config file   configuration file (default: $ENTRA_SYNC_CONFIG, else ./entra-sync.yaml)';
+export const CONFIG_HELP = '  -c, --config file  configuration file (default: $ENTRA_SYNC_CONFIG, else ./entra-sync.yaml)';
 
 export function configPath(option: string | true | string[] | undefined): string {
   return typeof option === 'string' ? option : process.env.ENTRA_SYNC_CONFIG ?? './entra-sync.yaml';

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import { startGraphSimulator, type GraphSimulator } from '../simulators/graph/index.js';
 import { startScimSimulator, type ScimSimulator } from '../simulators/scim/index.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'run a simulated tenant → DocuWare-style SCIM target sync on this machine and show what happens';
@@ -25,7 +26,8 @@ contacted.
 
   --users n   tenant size (default 500)
   --keep      keep the temporary directory (config and state file) and print its path
-`;
+
+${exitCodesHelp({ 0: 'the demo ran', 1: 'a step failed' })}`;
 
 const DEMO_ENV = { secret: 'ENTRA_SYNC_DEMO_CLIENT_SECRET', token: 'ENTRA_SYNC_DEMO_SCIM_TOKEN' } as const;
 

@@ -7,6 +7,7 @@ import {
 } from '../expressions/index.js';
 import { REDACTED } from '../engine/redaction.js';
 import { SEED_MAPPING_SETS } from '../expressions/seed-mappings.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'evaluate a mapping expression against a user (the expression builder, offline)';
@@ -28,7 +29,7 @@ options:
   --json                    print JSON (the result object, or the explanation tree)
   --reveal                  print values produced through Redact() instead of [redacted]
 
-exit codes: 0 evaluated, 1 expression or input error, 2 usage error`;
+${exitCodesHelp({ 0: 'evaluated', 1: 'an expression or input error' }).trimEnd()}`;
 
 type Attributes = Record<string, unknown>;
 
@@ -125,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     flags: ['json', 'explain', 'reveal', 'help'],
     values: ['user', 'now', 'default-domain', 'mappings'],
     repeatable: ['attr'],
+    positionals: true,
   });
   if (options.help) {
     process.stdout.write(`${HELP}\n`);

@@ -4,6 +4,7 @@
 import type { CycleSummary, DriftFix } from '../sync/cycle.js';
 import type { PlannedOperation, ProvisioningLogEntry } from '../engine/types.js';
 import type { ReadSummary } from '../source/reader.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
 import { isTargetFailure, type ObjectTrace, type PreviewReport, type StatusReport, type TargetFailure, type TargetOutcome } from '../runtime/runtime.js';
 
 const ACTIONS = ['create', 'adopt', 'update', 'enable', 'disable', 'delete', 'addMembers', 'removeMembers', 'unlink', 'skip'] as const;
@@ -64,9 +65,17 @@ export function formatOutcomes(outcomes: readonly TargetOutcome[]): string {
   return outcomes.length ? outcomes.map((o) => formatCycle(o)).join('\n') : 'no target had anything to do';
 }
 
-/** Exit code for a set of target outcomes: 1 when a target did not run, failed outright or is quarantined. */
-export function exitCodeOf(outcomes: readonly (TargetOutcome | TargetFailure)[]): number {
-  return outcomes.some((o) => isTargetFailure(o) || o.status === 'failed' || o.status === 'quarantined') ? 1 : 0;
+/** What an exit code is decided from: each target's outcome, or its failure to run at all. */
+export type ExitOutcome = TargetFailure | Pick<CycleSummary, 'status'>;
+
+/**
+ * The exit code of a command that ran targets (docs/commands.md): 1 when a target could not run, failed
+ * outright or is quarantined; else 3 when some objects failed (listed, retried later); else 0.
+ */
+export function exitCodeOf(outcomes: readonly ExitOutcome[]): ExitCode {
+  if (outcomes.some((o) => isTargetFailure(o) || o.status === 'failed' || o.status === 'quarantined')) return EXIT.error;
+  if (outcomes.some((o) => !isTargetFailure(o) && o.status === 'partial')) return EXIT.objectsFailed;
+  return EXIT.ok;
 }
 
 const show = (v: unknown) => (v === null || v === undefined ? '∅' : JSON.stringify(v));

@@ -1,8 +1,9 @@
 // `entra-sync plan`: read Entra, plan each target without sending anything, save the plan under an id and
 // print it as a readable diff. `entra-sync apply <id>` applies exactly that plan later.
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
-import { formatRead } from './format.js';
+import { exitCodeOf, formatRead } from './format.js';
 import { isTargetFailure } from '../runtime/runtime.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'read Entra and save a reviewable plan per target (apply it with `apply <id>`)';
@@ -19,7 +20,8 @@ ${WAIT_HELP}
   --target name   only this target
   --full          compare every object, not only those changed since the last cycle
   --json          print the saved plans (with every operation) as JSON
-`;
+
+${exitCodesHelp({ 0: 'every target was planned', 3: 'planned, but some objects could not be (listed)', 1: 'a target could not be planned or is quarantined, or Entra could not be read' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'full', 'help'], values: ['config', 'target'] });
@@ -39,6 +41,6 @@ export async function run(argv: string[]): Promise<number> {
       }
       process.stdout.write(out.join('\n') + '\n');
     }
-    return report.plans.some(isTargetFailure) ? 1 : 0;
+    return exitCodeOf(report.plans.map((p) => (isTargetFailure(p) ? p : p.summary)));
   });
 }

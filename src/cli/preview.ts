@@ -3,6 +3,7 @@
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { formatPreview } from './format.js';
 import { EntraSyncError } from '../errors.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'show what each target would receive for one user (no writes)';
@@ -18,7 +19,8 @@ ${WAIT_HELP}
   --user upn|id   the user's userPrincipalName or object id
   --target name   only this target
   --json          print the preview as JSON
-`;
+
+${exitCodesHelp({ 0: 'shown', 1: 'the user or Entra could not be read, or the configuration is invalid' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target', 'user'] });

@@ -1,9 +1,10 @@
 // `entra-sync provision --user <upn|id> | --group <id>`: provision one object now, read fresh from Graph,
 // and show each step (import, scope, match, action, export) per target, like Entra's "Provision on demand".
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
-import { formatTrace } from './format.js';
+import { exitCodeOf, formatTrace } from './format.js';
 import { isTargetFailure } from '../runtime/runtime.js';
 import { EntraSyncError } from '../errors.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'provision one user or group now and show each step';
@@ -21,7 +22,8 @@ ${WAIT_HELP}
   --target name   only this target
   --dry-run       show the steps and what would be sent; send nothing
   --json          print the steps as JSON
-`;
+
+${exitCodesHelp({ 0: 'done (or, with --dry-run, shown)', 3: 'done, but the object (or some members) failed: the steps say why, and later cycles retry it', 1: 'a target could not run or is quarantined, or the object or Entra could not be read' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'dry-run', 'help'], values: ['config', 'target', 'user', 'group'] });
@@ -46,7 +48,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       process.stdout.write(out.join('\n') + '\n');
     }
-    const failed = report.targets.some((t) => isTargetFailure(t) || t.objects.some((o) => o.status === 'failure'));
-    return failed ? 1 : 0;
+    return exitCodeOf(report.targets.map((t) => {
+      if (isTargetFailure(t)) return t;
+      return t.summary ?? { status: t.objects.some((o) => o.status === 'failure') ? 'partial' : 'success' };
+    }));
   });
 }

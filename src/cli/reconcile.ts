@@ -3,6 +3,7 @@
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatCycle, formatFixes } from './format.js';
 import { isTargetFailure } from '../runtime/runtime.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'repair what was changed by hand on the targets, reporting every fix';
@@ -18,7 +19,8 @@ ${WAIT_HELP}
   --target name   only this target
   --dry-run       list the drift, fix nothing
   --json          print each target's fixes as JSON
-`;
+
+${exitCodesHelp({ 0: 'done: no drift, or every drift fixed', 3: 'done, but some fixes failed (listed)', 1: 'a target could not run or is quarantined, or an error' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'dry-run', 'help'], values: ['config', 'target'] });

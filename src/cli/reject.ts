@@ -1,6 +1,7 @@
 // `entra-sync reject`: drop the operations the deletion threshold held back; each object's provisioning log
 // records the rejection. The objects stay as they are on the target.
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'drop the disables/deletes the deletion threshold held back';
@@ -14,7 +15,8 @@ ${CONFIG_HELP}
 ${WAIT_HELP}
   --target name   only this target
   --json          print what was dropped as JSON
-`;
+
+${exitCodesHelp({ 0: 'done (or nothing was waiting)', 1: 'an error (configuration, state)' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });

@@ -2,6 +2,7 @@
 // object with what each target holds (Entra's "restart provisioning", without clearing the target state).
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'forget the delta links, read everything again and compare every object';
@@ -17,7 +18,8 @@ ${WAIT_HELP}
   --target name   only this target
   --dry-run       compare and print, send nothing
   --json          print the read and each target's summary as JSON
-`;
+
+${exitCodesHelp({ 0: 'done: every target ran and every object was applied', 3: true, 1: 'a target could not run, failed outright or is quarantined, or Entra could not be read' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'dry-run', 'help'], values: ['config', 'target'] });

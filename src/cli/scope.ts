@@ -11,6 +11,7 @@ import { createSourceReader, type ReadSummary } from '../source/reader.js';
 import type { SourceUserRecord } from '../source/types.js';
 import { openStateFiles } from '../state/files.js';
 import { SourceStoreImpl } from '../state/source-store.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 import { WAIT_HELP, withStateLock } from './command.js';
 
@@ -21,11 +22,12 @@ const HELP = `usage: entra-sync scope [--config file] [--wait[=seconds]] [--json
 Reads the enterprise app's assignments and the users/groups delta (incrementally when a delta link is
 stored), then lists every assigned user and group that exists in Entra, with the attributes read for it.
 
-  --config file   configuration file (default: ./entra-sync.yaml or $ENTRA_SYNC_CONFIG)
+  -c, --config file  configuration file (default: $ENTRA_SYNC_CONFIG, else ./entra-sync.yaml)
 ${WAIT_HELP}
   --json          print JSON instead of a table
   --full          ignore stored delta links and read everything
-`;
+
+${exitCodesHelp({ 0: 'listed', 1: 'Entra could not be read, or the configuration is invalid' })}`;
 
 interface ScopedUser {
   id: string;

@@ -4,6 +4,7 @@
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption } from './command.js';
 import { formatStatus } from './format.js';
 import { EntraSyncError } from '../errors.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'show each target\'s state: behind or up to date, links, failures, staged, quarantine, last runs';
@@ -16,7 +17,8 @@ ${CONFIG_HELP}
   --target name   only this target
   --runs n        how many recent runs to list per target (default 3)
   --json          print the status as JSON
-`;
+
+${exitCodesHelp({ 0: 'shown', 1: 'a target is quarantined (shown with the reason), or the state could not be read' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['json', 'help'], values: ['config', 'target', 'runs'] });

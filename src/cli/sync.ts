@@ -2,6 +2,7 @@
 // every target (or the one named) up to date, and print what each did.
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'run one cycle: read Entra, apply the changes to every target, print what was done';
@@ -20,9 +21,7 @@ ${WAIT_HELP}
                   as applied (Entra is still read and its local copy updated)
   --json          print the read and each target's summary as JSON
 
-Exit code: 0 when every target ran (objects that failed are retried in later cycles), 1 when a target
-could not run, failed outright or is quarantined.
-`;
+${exitCodesHelp({ 0: 'done: every target ran and every object was applied', 3: true, 1: 'a target could not run, failed outright or is quarantined, or Entra could not be read' })}`;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'full', 'dry-run', 'help'], values: ['config', 'target'] });

@@ -6,6 +6,7 @@ import { CONFIG_HELP, configPath, json } from './command.js';
 import { testConnections, type ConnectionTestReport } from '../runtime/connection-test.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'check the Graph credentials, permissions and enterprise app, and each target\'s URL and credentials';
@@ -23,8 +24,7 @@ ${CONFIG_HELP}
   --skip-graph    check the targets only
   --json          print the checks as JSON
 
-exit codes: 0 every check passed, 1 a check failed or the configuration is invalid, 2 usage error
-`;
+${exitCodesHelp({ 0: 'every check passed', 1: 'a check failed, or the configuration is invalid' })}`;
 
 export function formatConnectionReport(report: ConnectionTestReport): string {
   const lines: string[] = [];
@@ -41,10 +41,6 @@ export function formatConnectionReport(report: ConnectionTestReport): string {
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { flags: ['json', 'skip-graph', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
-  if (args.positionals.length) {
-    process.stderr.write(`entra-sync test-connection: unexpected argument "${args.positionals[0]}"\n\n${HELP}`);
-    return 2;
-  }
   const config = await loadConfig(configPath(args.options.config));
   const report = await testConnections(config, {
     target: typeof args.options.target === 'string' ? args.options.target : undefined,

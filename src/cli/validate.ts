@@ -4,6 +4,7 @@
 import { access } from 'node:fs/promises';
 import { loadConfig, ConfigError, formatConfigPath, type Config } from '../config/load.js';
 import { compileTarget } from '../engine/mapping.js';
+import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
 
 export const summary = 'check a configuration file and summarize what it will do';
@@ -14,10 +15,10 @@ Loads the configuration as \`run\` would: \${ENV} references, presets, schema, e
 filters. Prints OK and a summary, or every problem with its path and line.
 
 options:
-  --config <file>   configuration file (default: $ENTRA_SYNC_CONFIG or ./entra-sync.yaml)
-  --json            print the problems or the summary as JSON
+  -c, --config <file>  configuration file (default: $ENTRA_SYNC_CONFIG or ./entra-sync.yaml)
+  --json               print the problems or the summary as JSON
 
-exit codes: 0 valid, 1 invalid or unreadable, 2 usage error`;
+${exitCodesHelp({ 0: 'valid', 1: 'invalid or unreadable' }).trimEnd()}`;
 
 /** URL without credentials, query or fragment: safe to print. */
 function safeUrl(url: string): string {
@@ -96,10 +97,6 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
-  }
-  if (args.positionals.length) {
-    process.stderr.write(`entra-sync validate: unexpected argument "${args.positionals[0]}"\n\n${HELP}\n`);
-    return 2;
   }
   const file = typeof args.options.config === 'string' ? args.options.config : (process.env.ENTRA_SYNC_CONFIG ?? './entra-sync.yaml');
   let config: Config;

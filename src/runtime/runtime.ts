@@ -26,6 +26,7 @@ import { SourceStoreImpl } from '../state/source-store.js';
 import { describeHolder, readStateLock, type StateLock, type StateLockStatus } from '../state/lock.js';
 import { TargetsStore, type LogQuery, type QuarantineState, type RunRecord, type SavedPlan } from '../state/targets-store.js';
 import type { ObjectType, TargetAttributes, TargetConnector } from '../targets/connector.js';
+import { TargetError } from '../targets/connector.js';
 import { createTargetConnector } from './connectors.js';
 import type { ResumeReport } from '../daemon/api.js';
 
@@ -611,6 +612,8 @@ export class Runtime {
 
 function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof EntraSyncError) return { code: err.code, message: err.message };
+  // A target's error names its kind, so the outcome says TARGET_UNAUTHORIZED rather than INTERNAL.
+  if (err instanceof TargetError) return { code: `TARGET_${err.kind.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, message: err.message };
   if (err instanceof Error) return { code: (err as { code?: unknown }).code === undefined ? 'INTERNAL' : String((err as { code?: unknown }).code), message: err.message };
   return { code: 'INTERNAL', message: String(err) };
 }
