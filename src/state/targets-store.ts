@@ -154,8 +154,11 @@ export interface SavedPlan {
   appliedAt: string | null;
 }
 
-/** `interrupted`: the process running it ended before it finished (killed, crashed); found by the next holder of the state lock. */
-export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'quarantined' | 'skipped' | 'interrupted';
+/**
+ * `interrupted`: the process running it ended before it finished (killed, crashed); found by the next holder of the state lock.
+ * `aborted`: stopped by its signal (the daemon's shutdown) after finishing what it had sent; the cursor stayed.
+ */
+export type RunStatus = 'running' | 'success' | 'partial' | 'failed' | 'quarantined' | 'skipped' | 'interrupted' | 'aborted';
 
 export interface RunRecord {
   id: string;
