@@ -34,9 +34,11 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/config ./config
-# /data holds the state files (entra-sync.db and entra-sync.source.db, with their -wal and -shm). It is also
-# the working directory, so the default `state.path: ./entra-sync.db` lands on the volume.
-RUN mkdir -p /data /config && chown node:node /data
+# /data holds the state files (entra-sync.db, entra-sync.source.db and the lock, entra-sync.lock.db). It is
+# also the working directory, so the default `state.path: ./entra-sync.db` lands on the volume.
+# `entra-sync` on PATH, for `docker exec <container> entra-sync status` and the like.
+RUN mkdir -p /data /config && chown node:node /data \
+ && chmod +x /app/dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local/bin/entra-sync
 WORKDIR /data
 VOLUME ["/data"]
 USER node
