@@ -4,7 +4,7 @@
 // later `sync` sends nothing. Each case is run several times, so that a race, if there were one, would show.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWorld, userNameOf, type World } from '../runtime-world.js';
-import { runCli, startCli, type CliResult } from './cli.js';
+import { runCli, startCli, waitForOutput, type CliResult } from './cli.js';
 
 // Large enough that a sync takes a while (pages of 25 users, a few hundred SCIM requests), so the two overlap.
 const TENANT = { users: 450, groups: 6, membersPerGroup: 30, nestedGroups: 0, assignedUserFraction: 0.5, assignedGroups: 3 };
@@ -29,12 +29,12 @@ async function together(w: World, args: string[]): Promise<{ pid: number; result
 }
 
 /** The target must hold exactly the in-scope users: none missing, none twice. */
-async function expectTargetMatchesSource(w: World): Promise<number> {
+async function expectTargetMatchesSource(w: World, atLeast = 150): Promise<number> {
   const runtime = await w.open();
   const expected = w.inScope(runtime).map((u) => userNameOf(String(u.attributes.userPrincipalName)).toLowerCase()).sort();
   await runtime.close();
   const held = w.scim.docuware!.users().map((u) => String(u.userName).toLowerCase()).sort();
-  expect(expected.length).toBeGreaterThan(150);
+  expect(expected.length).toBeGreaterThan(atLeast);
   expect(held).toEqual(expected);
   return expected.length;
 }
@@ -91,6 +91,34 @@ describe('two processes started together', () => {
       await expectLaterSyncSendsNothing(world);
     }
   }, 300_000);
+
+  it('status reads while a sync writes, and names it; another writer is refused meanwhile', async () => {
+    // One request at a time, each slow: the sync is still applying while the others start.
+    world = await startWorld({ targetYaml: { docuware: 'concurrency: 1' } });
+    const w = world;
+    const sim = w.scim.docuware!;
+    sim.faults.latencyMs = 300;
+    const running = startCli(['sync', '--config', w.configFile], { env: env(w), timeoutMs: 120_000 });
+    await waitForOutput(() => ({ stdout: '', stderr: '' }), () => sim.requests.some((r) => r.method === 'POST'), 60_000);
+
+    const status = await runCli(['status', '--config', w.configFile, '--json'], { env: env(w) });
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as { lock: { alive: boolean; holder: { command: string; pid: number } } | null; targets: { lastRuns: { status: string }[] }[] };
+    expect(report.lock).toMatchObject({ alive: true, holder: { command: 'sync', pid: running.child.pid } });
+    expect(report.targets[0]!.lastRuns[0]!.status).toBe('running');
+    const text = await runCli(['status', '--config', w.configFile], { env: env(w) });
+    expect(text.stdout).toContain(`in use by \`entra-sync sync\` (pid ${running.child.pid} on `);
+
+    const refused = await runCli(['resync', '--config', w.configFile], { env: env(w) });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`error STATE_LOCKED`);
+    expect(refused.stderr).toContain(`\`entra-sync sync\` (pid ${running.child.pid} on `);
+
+    sim.faults.latencyMs = 0;
+    const done = await running.result;
+    expect(done.code, done.stderr).toBe(0);
+    await expectTargetMatchesSource(w, 10);
+  }, 180_000);
 
   it('with --wait: the second waits for the first, then finds nothing to do', async () => {
     for (let round = 0; round < 2; round++) {
