@@ -3,6 +3,8 @@ import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } f
 import { exitCodeOf, formatOutcomes } from './format.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
+import { viaDaemon } from './admin-client.js';
+import type { TargetOutcome } from '../runtime/runtime.js';
 
 export const summary = 'apply the disables/deletes the deletion threshold held back';
 
@@ -22,10 +24,14 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { progress: !asJson, lock: { command: 'approve', wait: args.options.wait } }, async (runtime) => {
-    const outcomes = await runtime.approve(targetOption(args.options.target));
+  const print = (outcomes: TargetOutcome[]) => {
     if (asJson) process.stdout.write(json(outcomes));
     else process.stdout.write((outcomes.length ? formatOutcomes(outcomes) : 'nothing is waiting for approval') + '\n');
     return exitCodeOf(outcomes);
-  });
+  };
+  // While the daemon runs, it applies them.
+  const remote = await viaDaemon<TargetOutcome[]>(configPath(args.options.config), args.options.wait, 'approve', targetOption(args.options.target));
+  if (remote) return print(remote.value);
+  return withRuntime(configPath(args.options.config), { progress: !asJson, lock: { command: 'approve', wait: args.options.wait } }, async (runtime) =>
+    print(await runtime.approve(targetOption(args.options.target))));
 }

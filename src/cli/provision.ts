@@ -6,6 +6,8 @@ import { isTargetFailure } from '../runtime/runtime.js';
 import { EntraSyncError } from '../errors.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
+import { viaDaemon } from './admin-client.js';
+import type { ProvisionReport } from '../runtime/runtime.js';
 
 export const summary = 'provision one user or group now and show each step';
 
@@ -32,11 +34,14 @@ export async function run(argv: string[]): Promise<number> {
   const group = typeof args.options.group === 'string' ? args.options.group : undefined;
   if ((user === undefined) === (group === undefined)) throw new EntraSyncError('CLI_USAGE', 'give exactly one of --user <upn|id> or --group <id>');
   const dryRun = args.options['dry-run'] === true;
-  return withRuntime(configPath(args.options.config), { dryRun, lock: { command: 'provision', wait: args.options.wait } }, async (runtime) => {
-    const report = await runtime.provision({
-      ...(user !== undefined ? { user } : { group: group! }), dryRun,
-      ...targetOption(args.options.target),
-    });
+  const request = { ...(user !== undefined ? { user } : { group: group! }), ...targetOption(args.options.target) };
+  // While the daemon runs, it provisions (in order with its cycles).
+  const remote = dryRun ? undefined : await viaDaemon<ProvisionReport>(configPath(args.options.config), args.options.wait, 'provision', request);
+  if (remote) return print(remote.value);
+  return withRuntime(configPath(args.options.config), { dryRun, lock: { command: 'provision', wait: args.options.wait } }, async (runtime) =>
+    print(await runtime.provision({ ...request, dryRun })));
+
+  function print(report: ProvisionReport): number {
     if (args.options.json) {
       process.stdout.write(json(report));
     } else {
@@ -52,5 +57,5 @@ export async function run(argv: string[]): Promise<number> {
       if (isTargetFailure(t)) return t;
       return t.summary ?? { status: t.objects.some((o) => o.status === 'failure') ? 'partial' : 'success' };
     }));
-  });
+  }
 }

@@ -3,6 +3,8 @@
 import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } from './command.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
+import { viaDaemon } from './admin-client.js';
+import type { PlannedOperation } from '../engine/types.js';
 
 export const summary = 'drop the disables/deletes the deletion threshold held back';
 
@@ -21,8 +23,13 @@ ${exitCodesHelp({ 0: 'done (or nothing was waiting)', 1: 'an error (configuratio
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { optional: ['wait'], flags: ['json', 'help'], values: ['config', 'target'] });
   if (args.options.help) { process.stdout.write(HELP); return 0; }
-  return withRuntime(configPath(args.options.config), { lock: { command: 'reject', wait: args.options.wait } }, async (runtime) => {
-    const dropped = runtime.reject(targetOption(args.options.target));
+  // While the daemon runs, it drops them.
+  const remote = await viaDaemon<Dropped>(configPath(args.options.config), args.options.wait, 'reject', targetOption(args.options.target));
+  if (remote) return print(remote.value);
+  return withRuntime(configPath(args.options.config), { lock: { command: 'reject', wait: args.options.wait } }, (runtime) =>
+    Promise.resolve(print(runtime.reject(targetOption(args.options.target)))));
+
+  function print(dropped: Dropped): number {
     if (args.options.json) { process.stdout.write(json(dropped)); return 0; }
     if (dropped.length === 0) { process.stdout.write('nothing is waiting for approval\n'); return 0; }
     const out: string[] = [];
@@ -32,5 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     process.stdout.write(out.join('\n') + '\n');
     return 0;
-  });
+  }
 }
+
+type Dropped = { target: string; dropped: PlannedOperation[] }[];

@@ -6,6 +6,8 @@ import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { parseArgs } from './output.js';
 import type { ResumeReport } from '../daemon/api.js';
 import type { SyncReport } from '../runtime/runtime.js';
+import { viaDaemon } from './admin-client.js';
+import { EntraSyncError } from '../errors.js';
 
 export const summary = 'lift a quarantine and retry failed objects now (restart provisioning, state kept)';
 
@@ -32,6 +34,21 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const asJson = args.options.json === true;
   const thenSync = args.options.sync === true;
+  // While the daemon runs, it resumes (and syncs: the daemon's queue runs the two in order).
+  const config = configPath(args.options.config);
+  const remote = await viaDaemon<ResumeReport>(config, args.options.wait, 'resume', targetOption(args.options.target));
+  if (remote) {
+    const resumed = remote.value;
+    if (!thenSync) {
+      process.stdout.write(asJson ? json(resumed) : `${formatResume(resumed)}\nThe daemon's next cycle retries them, or \`entra-sync sync\` now.\n`);
+      return 0;
+    }
+    const synced = await viaDaemon<SyncReport>(config, args.options.wait, 'sync', targetOption(args.options.target));
+    if (!synced) throw new EntraSyncError('DAEMON_UNREACHABLE', 'the daemon stopped after the resume, before the sync: run `entra-sync sync`');
+    const report = synced.value;
+    process.stdout.write(asJson ? json({ ...resumed, sync: report }) : `${formatResume(resumed)}\n${formatRead(report.read)}\n${formatOutcomes(report.targets)}\n`);
+    return exitCodeOf(report.targets);
+  }
   return withRuntime(configPath(args.options.config), { progress: thenSync && !asJson, lock: { command: 'resume', wait: args.options.wait } }, async (runtime) => {
     const resumed = runtime.resume(targetOption(args.options.target));
     if (!thenSync) {

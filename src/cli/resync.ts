@@ -4,6 +4,8 @@ import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } f
 import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
+import { viaDaemon } from './admin-client.js';
+import type { SyncReport } from '../runtime/runtime.js';
 
 export const summary = 'forget the delta links, read everything again and compare every object';
 
@@ -26,9 +28,13 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const dryRun = args.options['dry-run'] === true;
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson, lock: { command: 'resync', wait: args.options.wait } }, async (runtime) => {
-    const report = await runtime.resync({ ...targetOption(args.options.target), dryRun });
+  const print = (report: SyncReport) => {
     process.stdout.write(asJson ? json(report) : `${formatRead(report.read)}\n${formatOutcomes(report.targets)}\n`);
     return exitCodeOf(report.targets);
-  });
+  };
+  // While the daemon runs, it does the resync.
+  const remote = dryRun ? undefined : await viaDaemon<SyncReport>(configPath(args.options.config), args.options.wait, 'resync', targetOption(args.options.target));
+  if (remote) return print(remote.value);
+  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson, lock: { command: 'resync', wait: args.options.wait } }, async (runtime) =>
+    print(await runtime.resync({ ...targetOption(args.options.target), dryRun })));
 }

@@ -4,6 +4,8 @@ import { CONFIG_HELP, configPath, json, withRuntime, targetOption, WAIT_HELP } f
 import { exitCodeOf, formatOutcomes, formatRead } from './format.js';
 import { exitCodesHelp } from './exit-codes.js';
 import { parseArgs } from './output.js';
+import { viaDaemon } from './admin-client.js';
+import type { SyncReport } from '../runtime/runtime.js';
 
 export const summary = 'run one cycle: read Entra, apply the changes to every target, print what was done';
 
@@ -28,12 +30,14 @@ export async function run(argv: string[]): Promise<number> {
   if (args.options.help) { process.stdout.write(HELP); return 0; }
   const dryRun = args.options['dry-run'] === true;
   const asJson = args.options.json === true;
-  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson, lock: { command: 'sync', wait: args.options.wait } }, async (runtime) => {
-    const report = await runtime.sync({
-      ...targetOption(args.options.target),
-      full: args.options.full === true, dryRun,
-    });
+  const request = { ...targetOption(args.options.target), full: args.options.full === true };
+  const print = (report: SyncReport) => {
     process.stdout.write(asJson ? json(report) : `${formatRead(report.read)}\n${formatOutcomes(report.targets)}\n`);
     return exitCodeOf(report.targets);
-  });
+  };
+  // While the daemon runs, it does the sync (a dry run still reads into the state, so it stays here and waits).
+  const remote = dryRun ? undefined : await viaDaemon<SyncReport>(configPath(args.options.config), args.options.wait, 'sync', request);
+  if (remote) return print(remote.value);
+  return withRuntime(configPath(args.options.config), { dryRun, progress: !asJson, lock: { command: 'sync', wait: args.options.wait } }, async (runtime) =>
+    print(await runtime.sync({ ...request, dryRun })));
 }
