@@ -178,10 +178,16 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   if (declared > DRAIN_LIMIT_BYTES) { req.resume(); throw tooLarge(); }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > DRAIN_LIMIT_BYTES) { req.destroy(); throw tooLarge(); }
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT_BYTES) { req.destroy(); throw tooLarge(); }
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    // The client went away mid-body: nobody reads the answer, but it is not the daemon's error either.
+    throw new HttpError(400, 'BODY_INCOMPLETE', 'the request body ended before its declared length');
   }
   if (size > MAX_BODY_BYTES) throw tooLarge();
   const text = Buffer.concat(chunks).toString('utf8');
