@@ -1,11 +1,15 @@
 // `entra-sync run`, the daemon, as a container runs it: the built binary in a child process against a Graph
 // tenant simulator and a SCIM simulator over real HTTP, its JSON log lines on stdout, signals from outside.
 // What is asserted is what an operator sees: the log, the exit code, and what the target holds.
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readStateLock } from '../../src/state/lock.js';
 import { startWorld, userNameOf, type World } from '../runtime-world.js';
-import { runCli, startCli, waitForOutput, type CliResult } from './cli.js';
+import { CLI, runCli, startCli, waitForOutput, type CliResult } from './cli.js';
 
 interface LogLine { level: number; msg: string; [key: string]: unknown }
 
@@ -32,8 +36,8 @@ function logs(stdout: string): LogLine[] {
   return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 }
 
-function startDaemon(w: World, args: string[] = []) {
-  const daemon = startCli(['run', '--config', w.configFile, ...args], { env: env(w), timeoutMs: 240_000 });
+function startDaemon(w: World, args: string[] = [], extraEnv: Record<string, string> = {}) {
+  const daemon = startCli(['run', '--config', w.configFile, ...args], { env: { ...env(w), ...extraEnv }, timeoutMs: 240_000 });
   children.push(daemon.child);
   const lines = () => logs(daemon.output().stdout);
   const waitForLog = (test: (line: LogLine) => boolean, timeoutMs = 60_000) =>
@@ -185,7 +189,7 @@ describe('entra-sync run', () => {
     expect(logs(daemon.output().stdout).some((l) => l.msg.startsWith('sync started'))).toBe(false);
 
     // The last cycle two days ago (the daemon was down over a midnight): run once, now.
-    const db = new Database(world.configFile.replace(/entra-sync\.yaml$/, 'state.db'));
+    const db = new Database(path.join(world.dir, 'state.db'));
     db.prepare('UPDATE target_runs SET started_at = ?, ended_at = ?').run(new Date(Date.now() - 2 * 86_400_000).toISOString(), new Date(Date.now() - 2 * 86_400_000 + 1000).toISOString());
     db.close();
     const added = newAssignedUser(world, 'added.while.down');
@@ -222,7 +226,11 @@ describe('entra-sync run', () => {
     world.scim.docuware!.faults.latencyMs = 0;
     await daemon.waitForLog(syncDone('start'));
     daemon.child.kill('SIGTERM');
-    expect((await daemon.result).code).toBe(0);
+    const result = await daemon.result;
+    expect(result.code).toBe(0);
+    // Neither the admin token nor the Graph secret reaches the log.
+    expect(result.stdout + result.stderr).not.toContain('test-admin-token');
+    expect(result.stdout + result.stderr).not.toContain(world.graph.clientSecret);
     await expectTargetMatchesSource(world);
     expectEachUserCreatedOnce(world);
   });
@@ -240,4 +248,89 @@ describe('entra-sync run', () => {
     first.child.kill('SIGINT');
     expect((await first.result).code).toBe(0);
   });
+
+  it('--once: one cycle as the daemon runs it, then it stops and exits as sync does', async () => {
+    world = await startWorld();
+    configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: false\n');
+    const result = await runCli(['run', '--config', world.configFile, '--once'], { env: env(world) });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = logs(result.stdout);
+    expect(lines.some(syncDone('once'))).toBe(true);
+    expect(lines.at(-1)!.msg).toBe('stopped');
+    await expectTargetMatchesSource(world);
+
+    // A target that refuses our token cannot run: 1, as `sync` says.
+    fs.writeFileSync(world.configFile, fs.readFileSync(world.configFile, 'utf8').replace('token: scim-token', 'token: wrong-token'));
+    newAssignedUser(world, 'to.be.refused');
+    const refused = await runCli(['run', '--config', world.configFile, '--once'], { env: env(world) });
+    expect(refused.code).toBe(1);
+  });
+
+  it('logs at log.level from the config; LOG_LEVEL overrides it', async () => {
+    world = await startWorld();
+    configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: false\nlog:\n  level: warn\n');
+    const quiet = startDaemon(world);
+    // Nothing at warn or above to say: up once it holds the state lock.
+    await until(() => readStateLock(path.join(world!.dir, 'state.db'))?.holder.pid === quiet.child.pid, 'the daemon to hold the lock');
+    quiet.child.kill('SIGTERM');
+    const quietResult = await quiet.result;
+    expect(quietResult.code).toBe(0);
+    expect(logs(quietResult.stdout).filter((l) => l.level < 40)).toEqual([]);
+
+    const loud = startDaemon(world, [], { LOG_LEVEL: 'debug' });
+    await loud.waitForLog((l) => l.msg.startsWith('next scheduled cycle at'));
+    loud.child.kill('SIGTERM');
+    expect((await loud.result).code).toBe(0);
+    expect(logs(loud.output().stdout).map((l) => l.msg)).toContain('stopped');
+  });
+
+  it('refuses to start (exit 1) when its HTTP port is taken, and leaves the state lock free', async () => {
+    world = await startWorld();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      configure(world, `schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: true\nhttp:\n  host: 127.0.0.1\n  port: ${port}\n`);
+      const result = await runCli(['run', '--config', world.configFile], { env: env(world) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('HTTP_LISTEN_FAILED');
+      expect(result.stderr).toContain(String(port));
+      expect(world.scim.docuware!.users()).toHaveLength(0);
+      const after = await runCli(['sync', '--config', world.configFile], { env: env(world) });
+      expect(after.code, after.stderr).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  // Node as PID 1 (a container without an init) gets no default signal handlers: without its own, SIGTERM
+  // would be ignored and the container killed after its grace period. A PID namespace makes the daemon PID 1.
+  it.skipIf(!canRunAsPid1())('as PID 1 of its own PID namespace, SIGTERM still stops it cleanly', async () => {
+    world = await startWorld();
+    configure(world, 'schedule:\n  cron: "*/2 * * * * *"\n  runOnStart: true\n');
+    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, CLI, 'run', '--config', world.configFile], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env(world) }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await waitForOutput(() => ({ stdout, stderr: '' }), (o) => logs(o.stdout).some(syncDone('start')));
+    expect(logs(stdout).find((l) => l.msg.includes(' running: '))).toMatchObject({ pid: 1 });
+    // The daemon is unshare's child: signal it directly, as a container runtime signals its PID 1.
+    const daemonPid = Number(execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim());
+    process.kill(daemonPid, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(logs(stdout).at(-1)!.msg).toBe('stopped');
+  });
 });
+
+function canRunAsPid1(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
