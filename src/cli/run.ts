@@ -96,7 +96,7 @@ function daemonLogger(config: Config): Logger {
   const level = process.env.LOG_LEVEL ?? config.log.level;
   if (!LEVELS.includes(level)) throw new EntraSyncError('CONFIG_INVALID', `LOG_LEVEL is "${level}"; expected one of ${LEVELS.join(', ')}`);
   if (process.stdout.isTTY) {
-    return createLogger({ level, destination: pretty({ colorize: true, sync: true, destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }) });
+    return createLogger({ level, destination: pretty({ colorize: true, singleLine: true, sync: true, destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }) });
   }
   const destination = pino.destination({ dest: 1, sync: true });
   // The log's reader is gone (a closed pipe): there is nobody left to tell, and the daemon keeps syncing.
