@@ -235,6 +235,37 @@ describe('entra-sync run', () => {
     expectEachUserCreatedOnce(world);
   });
 
+  it('with two targets, one done and one slow, a provision runs between the slow one\'s batches and reaches both', async () => {
+    world = await startWorld({
+      tenant: { seed: 12, users: 300, groups: 4, membersPerGroup: 20, nestedGroups: 0, assignedUserFraction: 0.6, assignedGroups: 2 },
+      targets: { docuware: 'docuware', generic: 'generic' },
+    });
+    world.scim.docuware!.faults.latencyMs = 150;
+    configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: true\nhttp:\n  host: 127.0.0.1\n  port: 0\n  adminToken: test-admin-token\n');
+    const daemon = startDaemon(world);
+    // The fast target's cycle has ended; the slow one is still applying.
+    await daemon.waitForLog((l) => l.msg === 'cycle ended' && l.target === 'generic');
+    expect(world.scim.docuware!.users().length).toBeGreaterThan(0);
+    const url = daemon.lines().find((l) => typeof l.http === 'string')!.http as string;
+    const added = newAssignedUser(world, 'provisioned.on.both');
+    const response = await fetch(`${url}/admin/provision`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: world.upn(added.id) }),
+    });
+    const report = await response.json() as { targets: { target: string; objects: { status: string }[] }[] };
+    expect(response.status, JSON.stringify(report)).toBe(200);
+    expect(report.targets.map((t) => [t.target, t.objects[0]?.status])).toEqual([['docuware', 'success'], ['generic', 'success']]);
+    expect(daemon.lines().some(syncDone('start'))).toBe(false);
+    expect(world.scim.generic!.users().some((u) => String(u.userName) === world!.upn(added.id))).toBe(true);
+    expect(hasUser(world, added.userName)).toBe(true);
+    world.scim.docuware!.faults.latencyMs = 0;
+    await daemon.waitForLog(syncDone('start'));
+    daemon.child.kill('SIGTERM');
+    expect((await daemon.result).code).toBe(0);
+    expectEachUserCreatedOnce(world);
+  });
+
   it('refuses to start (exit 1, naming the holder) while another process holds the state lock', async () => {
     world = await startWorld();
     configure(world, 'schedule:\n  cron: "0 0 0 1 1 *"\n  runOnStart: false\n');
