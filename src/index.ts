@@ -22,11 +22,13 @@ export {
   type CompiledExpression, type EvaluateOptions, type EvaluationResult, type ExpressionNode, type ExpressionErrorCode,
   type Explanation, type ExplainedNode,
 } from './expressions/index.js';
-export {
-  runCycle, buildPlan, applySavedPlan, approveStaged, rejectStaged, reconcileTarget, formatPlan, cyclePolicyFromConfig, DEFAULT_CYCLE_POLICY,
-  type CycleInput, type CycleOptions, type CyclePolicy, type CycleSummary, type CycleCounts, type CycleKind, type DriftFix,
-} from './sync/cycle.js';
-export { applyOperations, recoverInFlight, type ApplyContext, type ApplyPolicy, type ApplyResult, type FailedObject } from './sync/apply.js';
+export { runCycle, type CycleInput, type CycleOptions, type CycleSummary, type CycleCounts, type CycleKind } from './sync/cycle.js';
+export { buildPlan, applySavedPlan, formatPlan } from './sync/saved-plans.js';
+export { approveStaged, rejectStaged } from './sync/staging.js';
+export { reconcileTarget, type DriftFix } from './sync/reconcile.js';
+export { cyclePolicyFromConfig, DEFAULT_CYCLE_POLICY, type CyclePolicy, type ApplyPolicy } from './sync/policy.js';
+export { applyOperations, type ApplyContext, type ApplyResult, type FailedObject } from './sync/apply.js';
+export { recoverInFlight } from './sync/recovery.js';
 export { SyncEvents, type SyncEventMap, type SyncEventName } from './observability/events.js';
 export { TargetsStore, type SavedPlan, type FailureRecord, type QuarantineState, type RunRecord } from './state/targets-store.js';
 export { SyncMetrics } from './observability/metrics.js';

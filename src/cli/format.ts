@@ -1,7 +1,8 @@
 // Readable text for what the runtime returns: a cycle's summary (counts per action, requests, duration),
 // a Graph read, a provisioning trace with its steps, status, plans and drift fixes. Shared by the commands
 // and the demo so the same thing always reads the same way. JSON output uses the plain objects instead.
-import type { CycleSummary, DriftFix } from '../sync/cycle.js';
+import type { CycleSummary } from '../sync/cycle.js';
+import type { DriftFix } from '../sync/reconcile.js';
 import type { PlannedOperation, ProvisioningLogEntry } from '../engine/types.js';
 import type { ReadSummary } from '../source/reader.js';
 import { EXIT, type ExitCode } from './exit-codes.js';

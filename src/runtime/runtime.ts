@@ -4,11 +4,12 @@
 // provision, status …) and the demo call these methods; none of them wires parts together itself.
 import { hostname } from 'node:os';
 import type { Config, TargetConfig } from '../config/schema.js';
-import {
-  applySavedPlan, approveStaged, buildPlan, cyclePolicyFromConfig, reconcileTarget, rejectStaged, runCycle,
-  type CyclePolicy, type CycleSummary, type DriftFix,
-} from '../sync/cycle.js';
-import { step } from '../sync/apply.js';
+import { runCycle, type CycleOptions, type CycleSummary } from '../sync/cycle.js';
+import { cyclePolicyFromConfig, type CyclePolicy } from '../sync/policy.js';
+import { step } from '../sync/provisioning-log.js';
+import { reconcileTarget, type DriftFix } from '../sync/reconcile.js';
+import { applySavedPlan, buildPlan } from '../sync/saved-plans.js';
+import { approveStaged, rejectStaged } from '../sync/staging.js';
 import { SyncEvents } from '../observability/events.js';
 import { compileTarget, desiredGroup, desiredUser, type CompiledTarget, type MappingContext } from '../engine/mapping.js';
 import { planObject } from '../engine/plan.js';
@@ -62,6 +63,15 @@ export interface RuntimeOptions {
    */
   stateLock?: StateLock;
 }
+
+/** How a caller (the daemon) steers a running cycle: see CycleOptions.signal, between and betweenWanted. */
+export type CycleControl = Pick<CycleOptions, 'signal' | 'between' | 'betweenWanted'> & {
+  /**
+   * `sync`/`resync`: called once each target's cycle has ended, however it ended. The daemon holds a target's
+   * cycle in `between` until every other target's cycle is in `between` too or has ended: it must know which.
+   */
+  ended?: (target: string) => void;
+};
 
 /** Users per chunk when `sync` applies a long users round while it is still being read. */
 export const READ_CHUNK_USERS = 5000;
@@ -229,6 +239,7 @@ export class Runtime {
       throw err;
     }
     this.metrics.subscribe(this.events);
+    this.metrics.observeState({ targetNames: () => this.targetNames, targets: this.targets, source: this.source, now: this.now });
     this.logEvents();
     if (options.onProgress) this.reportApplyProgress(options.onProgress);
   }
@@ -241,7 +252,6 @@ export class Runtime {
   /** The compiled mappings of one target (preview, tests). */
   compiled(target: string): CompiledTarget {
     return this.slot(target).compiled;
-    this.metrics.observeState({ targetNames: () => this.targetNames, targets: this.targets, source: this.source, now: this.now });
   }
 
   /**
@@ -250,7 +260,7 @@ export class Runtime {
    * slowest, not their sum. A long users round is committed in chunks and every target's cycle applies each
    * chunk while the rest is read; a full comparison (`--full`) reads everything first.
    */
-  async sync(options: { target?: string; full?: boolean; dryRun?: boolean } = {}): Promise<SyncReport> {
+  async sync(options: { target?: string; full?: boolean; dryRun?: boolean } & CycleControl = {}): Promise<SyncReport> {
     const slots = this.select(options.target);
     const full = options.full ?? false;
     const chunkUsers = full ? 0 : this.options.readChunkUsers ?? READ_CHUNK_USERS;
@@ -263,14 +273,15 @@ export class Runtime {
     let readError: unknown;
     const readDone = reading.catch((err: unknown) => { readError = err; return undefined; });
     const targets: TargetOutcome[] = await Promise.all(slots.map((slot) =>
-      this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun }), ...(live ? { live } : {}) }))));
+      this.guard(slot, () => runCycle({ ...this.cycleInput(slot, { full, dryRun: options.dryRun, control: options }), ...(live ? { live } : {}) }))
+        .finally(() => options.ended?.(slot.config.name))));
     const read = await readDone;
     if (!read) throw readError;
     return { read, targets };
   }
 
   /** `resync`: forget both delta links, read everything, and compare every object with what each target holds. */
-  async resync(options: { target?: string; dryRun?: boolean } = {}): Promise<SyncReport> {
+  async resync(options: { target?: string; dryRun?: boolean } & CycleControl = {}): Promise<SyncReport> {
     this.select(options.target);
     this.reader.resetDeltaLinks();
     return this.sync({ ...options, full: true });
@@ -372,12 +383,12 @@ export class Runtime {
   }
 
   /** Releases the disables/deletes the threshold held back, and applies them now. */
-  async approve(options: { target?: string } = {}): Promise<TargetOutcome[]> {
+  async approve(options: { target?: string } & CycleControl = {}): Promise<TargetOutcome[]> {
     const out: TargetOutcome[] = [];
     for (const slot of this.select(options.target)) {
       if (this.targets.staged(slot.config.name).length === 0) continue;
       this.refuseDryRun(slot, 'approve staged operations');
-      out.push(await this.guard(slot, () => approveStaged(this.cycleInput(slot, {}))));
+      out.push(await this.guard(slot, () => approveStaged(this.cycleInput(slot, { control: options }))));
     }
     return out;
   }
@@ -509,7 +520,7 @@ export class Runtime {
     return this.holder;
   }
 
-  private cycleInput(slot: TargetSlot, o: { full?: boolean; dryRun?: boolean | undefined; only?: { users?: string[]; groups?: string[] } }) {
+  private cycleInput(slot: TargetSlot, o: { full?: boolean; dryRun?: boolean | undefined; only?: { users?: string[]; groups?: string[] }; control?: CycleControl }) {
     const dryRun = this.options.dryRun === true || slot.config.dryRun || o.dryRun === true;
     return {
       store: this.targets,
@@ -520,6 +531,9 @@ export class Runtime {
       events: this.events,
       options: {
         dryRun, full: o.full ?? false, now: this.now, holder: this.holderId(),
+        ...(o.control?.signal ? { signal: o.control.signal } : {}),
+        ...(o.control?.between ? { between: o.control.between } : {}),
+        ...(o.control?.betweenWanted ? { betweenWanted: o.control.betweenWanted } : {}),
         ...(o.only ? { only: o.only } : {}),
         ...(this.config.defaultDomain !== undefined ? { defaultDomain: this.config.defaultDomain } : {}),
       },
@@ -588,7 +602,12 @@ export class Runtime {
     });
     this.events.on('cycle:skipped', (e) => log.warn({ target: e.target, nextAttempt: e.nextAttempt }, `cycle skipped: ${e.reason}`));
     this.events.on('operation:sent', (e) => log.debug({ target: e.target, kind: e.operation.kind, type: e.operation.type, sourceId: e.operation.sourceId, outcome: e.outcome, durationMs: e.durationMs }, 'operation sent'));
-    this.events.on('operation:failed', (e) => log.warn({ target: e.target, kind: e.operation.kind, type: e.operation.type, sourceId: e.operation.sourceId, error: e.error, retryAt: e.retryAt }, 'operation failed'));
+    this.events.on('operation:failed', (e) => {
+      const fields = { target: e.target, kind: e.operation.kind, type: e.operation.type, sourceId: e.operation.sourceId, error: e.error, retryAt: e.retryAt };
+      // A bug (an exception nobody classified) is not a target's bad day: error level, with its stack.
+      if (e.error.kind === 'bug') log.error(fields, `operation failed on a bug (please report it): ${e.error.message}`);
+      else log.warn(fields, 'operation failed');
+    });
     this.events.on('operation:staged', (e) => log.info({ target: e.target, kind: e.operation.kind, sourceId: e.operation.sourceId }, 'operation held back by the deletion threshold'));
     this.events.on('operation:recovered', (e) => log.info({ target: e.target, kind: e.operation.kind, sourceId: e.operation.sourceId, landed: e.landed }, 'in-flight operation resolved after a restart'));
     this.events.on('members:deferred', (e) => log.debug({ target: e.target, group: e.groupSourceId, members: e.memberSourceIds.length }, 'members deferred until provisioned'));

@@ -5,7 +5,6 @@
 // Nothing secret is ever written here: operations carry mapped attributes, never connector credentials, and
 // values that went through Redact() are stored as hash markers only (every operation is sealed on the way in).
 import { createHash, randomUUID } from 'node:crypto';
-import { EntraSyncError } from '../errors.js';
 import type { Link, LinkStatus, PlannedOperation, ProvisioningAction, ProvisioningLogEntry } from '../engine/types.js';
 import type { ObjectType, TargetAttributes } from '../targets/connector.js';
 import { sealOperation } from '../engine/redaction.js';
@@ -795,9 +794,4 @@ function rowToRun(r: RunRow): RunRecord {
     id: r.id, target: r.target, kind: r.kind, startedAt: r.started_at, endedAt: r.ended_at, status: r.status,
     summary: r.summary === null ? null : (JSON.parse(r.summary) as unknown),
   };
-}
-
-/** Thrown when a target's lease is held by another process. */
-export function leaseHeldError(target: string, holder: string | undefined): EntraSyncError {
-  return new EntraSyncError('TARGET_LEASED', `target "${target}" is being applied by another process${holder ? ` (${holder})` : ''}; try again when it finishes`, { objectId: target });
 }

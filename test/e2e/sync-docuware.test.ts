@@ -2,7 +2,8 @@
 // store, then runCycle with the docuware preset through the real SCIM connector into the SCIM simulator
 // (docuware profile). Each test is one step of a tenant's life; they run in order on shared state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileTarget, runCycle, type CycleSummary } from '../../src/sync/cycle.js';
+import { runCycle, type CycleSummary } from '../../src/sync/cycle.js';
+import { reconcileTarget } from '../../src/sync/reconcile.js';
 import { SyncEvents } from '../../src/observability/events.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import { TargetsStore } from '../../src/state/targets-store.js';

@@ -2,7 +2,8 @@
 // reconcile removes a member someone added to a target group by hand with one filtered remove per member
 // (`members[value eq "…"]`), never a remove-all; in additive mode it leaves that member alone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { reconcileTarget, runCycle } from '../../src/sync/cycle.js';
+import { runCycle } from '../../src/sync/cycle.js';
+import { reconcileTarget } from '../../src/sync/reconcile.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';
 import { openDatabase } from '../../src/state/db.js';
 import { TargetsStore } from '../../src/state/targets-store.js';

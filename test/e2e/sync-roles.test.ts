@@ -4,7 +4,8 @@
 // Each test is one step of the tenant's life; they run in order on shared state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { cyclePolicyFromConfig, runCycle } from '../../src/sync/cycle.js';
+import { runCycle } from '../../src/sync/cycle.js';
+import { cyclePolicyFromConfig } from '../../src/sync/policy.js';
 import { SyncEvents } from '../../src/observability/events.js';
 import { compileTarget } from '../../src/engine/mapping.js';
 import { startScimSimulator, type ScimSimulator } from '../../src/simulators/scim/index.js';

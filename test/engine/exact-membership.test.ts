@@ -3,7 +3,8 @@
 // including ones someone added by hand (one filtered remove per member through the connector, never a
 // remove-all). `additive` (DocuWare): members we did not add are never removed.
 import { describe, expect, it } from 'vitest';
-import { formatPlan, reconcileTarget } from '../../src/sync/cycle.js';
+import { reconcileTarget } from '../../src/sync/reconcile.js';
+import { formatPlan } from '../../src/sync/saved-plans.js';
 import { harness, user } from '../sync/cycle-fixtures.js';
 
 const EXACT = '    groups: { membership: exact }\n';

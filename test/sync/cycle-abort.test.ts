@@ -83,7 +83,7 @@ describe('cycle: abort', () => {
   });
 
   it('approve stops on the signal and keeps what it did not send staged', async () => {
-    const { approveStaged } = await import('../../src/sync/cycle.js');
+    const { approveStaged } = await import('../../src/sync/staging.js');
     const { h } = withUsers(12);
     await h.cycle();
     for (let i = 1; i <= 12; i++) h.source.putUser(`u${String(i).padStart(2, '0')}`, {}, { removed: 'deleted' });

@@ -1,7 +1,8 @@
 // Shared setup for cycle tests: a DocuWare-style target compiled from YAML, its cycle policy, an
 // in-memory source, a fake connector, and a state store, with a clock the test moves.
 import { parseConfig } from '../../src/config/load.js';
-import { cyclePolicyFromConfig, runCycle, type CycleOptions, type CyclePolicy } from '../../src/sync/cycle.js';
+import { runCycle, type CycleOptions } from '../../src/sync/cycle.js';
+import { cyclePolicyFromConfig, type CyclePolicy } from '../../src/sync/policy.js';
 import { SyncEvents } from '../../src/observability/events.js';
 import { compileTarget, type CompiledTarget } from '../../src/engine/mapping.js';
 import { openDatabase } from '../../src/state/db.js';

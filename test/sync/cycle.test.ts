@@ -140,7 +140,7 @@ describe('cycle: failures and retries', () => {
 
 describe('cycle: deletion threshold', () => {
   it('stages disables over the threshold, proceeds with the rest, and applies them on approve', async () => {
-    const { approveStaged } = await import('../../src/sync/cycle.js');
+    const { approveStaged } = await import('../../src/sync/staging.js');
     const h = harness('    deleteThreshold: { count: 2 }\n');
     for (let i = 0; i < 6; i++) user(h.source, `u${i}`);
     await h.cycle();
@@ -159,7 +159,7 @@ describe('cycle: deletion threshold', () => {
   });
 
   it('drops staged operations on reject and logs it', async () => {
-    const { rejectStaged } = await import('../../src/sync/cycle.js');
+    const { rejectStaged } = await import('../../src/sync/staging.js');
     const h = harness('    deleteThreshold: { count: 0 }\n');
     user(h.source, 'u1');
     await h.cycle();
