@@ -142,8 +142,12 @@ export class Daemon implements DaemonApi {
       } catch (err) {
         this.logger.warn({ err }, 'closing the HTTP listener failed');
       }
-      await this.runtime.close();
-      this.lock.release();
+      try {
+        await this.runtime.close();
+      } finally {
+        // Whatever closing did, this process writes nothing more: the next one may start.
+        this.lock.release();
+      }
       this.logger.info({ reason, durationMs: Date.now() - started }, 'stopped');
       this.resolveStopped();
     })();
