@@ -58,12 +58,7 @@ async function handle(request: WorkerRequest): Promise<void> {
   const { id } = request;
   try {
     if (request.op === 'close') {
-      if (opened) {
-        await opened.reader.close();
-        opened.db.close();
-      }
-      post({ id, kind: 'done' });
-      port.close();
+      await close(id);
       return;
     }
     const { db, reader } = open();
@@ -93,6 +88,23 @@ async function handle(request: WorkerRequest): Promise<void> {
     }
   } catch (err) {
     post({ id, kind: 'failed', error: serializeError(err) });
+  }
+}
+
+/**
+ * Closes the reader and the connection and answers; the port is closed whatever failed, so the thread always
+ * ends (the parent waits for that before its command can end).
+ */
+async function close(id: number): Promise<void> {
+  try {
+    if (opened) await opened.reader.close();
+    post({ id, kind: 'done' });
+  } catch (err) {
+    post({ id, kind: 'failed', error: serializeError(err) });
+  } finally {
+    try { opened?.db.close(); } catch { /* closing is all that is left to do */ }
+    opened = undefined;
+    port.close();
   }
 }
 
