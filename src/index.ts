@@ -15,7 +15,7 @@ export type * from './source/types.js';
 export { sourceOptionsSchema, type SourceOptions, type SourceOptionsInput } from './source/options.js';
 export { createSourceReader, userSelectList, type SourceReader, type SourceReaderDeps, type ReadSummary, type ReadOptions } from './source/reader.js';
 export { SourceStoreImpl, type CommitSummary, type ScopeSettings } from './state/source-store.js';
-export { withRetry, parseRetryAfter, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryVerdict } from './source/retry.js';
+export { withRetry, parseRetryAfter, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryVerdict } from './net/retry.js';
 export {
   compileExpression, evaluateExpression, explainExpression, parseExpression, printExpression, ExpressionError,
   FUNCTION_NAMES, MAX_EXPRESSION_LENGTH,

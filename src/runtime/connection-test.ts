@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { createTokenSource } from '../source/auth.js';
 import { resolveEndpoints } from '../source/clouds.js';
 import { createGraphHttp, GraphRequestError } from '../source/graph.js';
-import { createDispatcher, createMsalNetworkClient } from '../source/network.js';
+import { createMsalNetworkClient, createSourceDispatcher } from '../source/network.js';
 import type { SourceOptions } from '../source/options.js';
 import { TargetError, type TargetConnector } from '../targets/connector.js';
 import { createTargetConnector } from './connectors.js';
@@ -84,7 +84,7 @@ export async function testGraph(source: SourceOptions, logger?: Logger): Promise
   let dispatcher;
   try {
     endpoints = resolveEndpoints(source.cloud, { authorityHost: source.authorityHost, graphBaseUrl: source.graphBaseUrl });
-    dispatcher = createDispatcher({ proxy: source.proxy, caFile: source.caFile, timeoutMs: source.timeoutMs });
+    dispatcher = createSourceDispatcher({ proxy: source.proxy, caFile: source.caFile, timeoutMs: source.timeoutMs });
   } catch (err) {
     fail('setup', err);
     return section;

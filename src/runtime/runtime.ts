@@ -28,11 +28,15 @@ import { describeHolder, readStateLock, type StateLock, type StateLockStatus } f
 import { TargetsStore, type LogQuery, type QuarantineState, type RunRecord, type SavedPlan } from '../state/targets-store.js';
 import type { ObjectType, TargetAttributes, TargetConnector } from '../targets/connector.js';
 import { TargetError } from '../targets/connector.js';
+import { httpEventsOn, type HttpObserver } from '../net/events.js';
 import { createTargetConnector } from './connectors.js';
 import type { ResumeReport } from '../daemon/api.js';
 
-/** Builds the connector of one target; `dryRun` connectors refuse every mutating request at the HTTP layer. */
-export type ConnectorFactory = (target: TargetConfig, options: { dryRun: boolean }) => TargetConnector;
+/**
+ * Builds the connector of one target; `dryRun` connectors refuse every mutating request at the HTTP layer;
+ * `http` is told of every request and retry (the runtime's http:request and http:retry events).
+ */
+export type ConnectorFactory = (target: TargetConfig, options: { dryRun: boolean; http?: HttpObserver }) => TargetConnector;
 
 export interface RuntimeOptions {
   logger?: Logger;
@@ -225,6 +229,7 @@ export class Runtime {
       this.targets = new TargetsStore(this.db);
       if (options.stateLock) this.recoverAbandoned(options.stateLock);
       const readerDeps = {
+        http: httpEventsOn(this.events),
         store: this.source,
         logger: this.logger,
         select: [...new Set(compiled.flatMap((c) => c.sourceAttributes))],
@@ -507,7 +512,7 @@ export class Runtime {
 
   private connector(slot: TargetSlot, dryRun: boolean): TargetConnector {
     const mode = dryRun ? 'dryRun' : 'live';
-    return (slot.connectors[mode] ??= this.factory(slot.config, { dryRun }));
+    return (slot.connectors[mode] ??= this.factory(slot.config, { dryRun, http: httpEventsOn(this.events) }));
   }
 
   private refuseDryRun(slot: TargetSlot, what: string): void {

@@ -1,7 +1,8 @@
 // HTTP access to Microsoft Graph: the official graph client (bearer token only to Graph hosts, telemetry
 // headers) over undici with the source's dispatcher, wrapped in our own retry loop and our own response
 // checks. The client's RetryHandler is left out of the middleware chain on purpose: it caps Retry-After at
-// 180 s and would multiply with our retries, so one loop (src/source/retry.ts) owns all waiting.
+// 180 s and would multiply with our retries, so one loop (src/net/retry.ts) owns all waiting. Every attempt
+// and every retry is told to the observer (the runtime's http:request and http:retry events).
 import {
   AuthenticationHandler,
   AuthenticationHandlerOptions,
@@ -18,7 +19,8 @@ import type { TokenSource } from './auth.js';
 import type { ResolvedEndpoints } from './clouds.js';
 import { graphErrorCodes, graphErrorMessage, isResyncRequired, isRetryableStatus, isTransientNetworkError } from './graph-errors.js';
 import { describeNetworkError, snippet } from './network.js';
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, PauseGate, withRetry, type RetryOptions, type RetryVerdict } from './retry.js';
+import { retryReason, type HttpObserver } from '../net/events.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, PauseGate, withRetry, type RetryOptions, type RetryVerdict } from '../net/retry.js';
 
 /** A failed Graph call after retries: status, Graph's error codes, and whether it asks for a full resync. */
 export class GraphRequestError extends EntraSyncError {
@@ -64,6 +66,7 @@ export interface GraphHttpDeps {
   timeoutMs: number;
   retry?: RetryOptions | undefined;
   logger?: Logger | undefined;
+  observer?: HttpObserver | undefined;
 }
 
 const ERROR_SINK = 'entraSyncErrorSink';
@@ -85,18 +88,32 @@ class ErrorCaptureHandler implements Middleware {
 
 /** Last in the chain: the request goes out through undici with our dispatcher (proxy, CA) and a timeout. */
 class UndiciFetchHandler implements Middleware {
-  constructor(private readonly dispatcher: Dispatcher, private readonly timeoutMs: number, private readonly onRequest: () => void) {}
+  constructor(
+    private readonly dispatcher: Dispatcher, private readonly timeoutMs: number, private readonly onRequest: () => void,
+    private readonly observer: HttpObserver | undefined,
+  ) {}
+
   async execute(context: Context): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const o = context.options ?? {};
+    const method = o.method ?? 'GET';
     this.onRequest();
-    const res = await undiciFetch(url, {
-      method: o.method ?? 'GET',
-      headers: o.headers as Record<string, string>,
-      ...(o.body !== undefined && o.body !== null ? { body: o.body as string } : {}),
-      dispatcher: this.dispatcher,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    const started = Date.now();
+    let res: Awaited<ReturnType<typeof undiciFetch>>;
+    try {
+      res = await undiciFetch(url, {
+        method,
+        headers: o.headers as Record<string, string>,
+        ...(o.body !== undefined && o.body !== null ? { body: o.body as string } : {}),
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      this.observer?.request({ service: 'graph', method, status: 'error', durationMs: Date.now() - started });
+      throw err;
+    }
+    // Until the headers: the body is read by the caller, with the page's processing.
+    this.observer?.request({ service: 'graph', method, status: res.status, durationMs: Date.now() - started });
     context.response = res as unknown as Response;
   }
 }
@@ -111,7 +128,7 @@ export function createGraphHttp(deps: GraphHttpDeps): GraphHttp {
   const capture = new ErrorCaptureHandler();
   const auth = new AuthenticationHandler({ getAccessToken: () => deps.tokens.getToken() });
   const telemetry = new TelemetryHandler();
-  const http = new UndiciFetchHandler(deps.dispatcher, deps.timeoutMs, () => { requestCount++; });
+  const http = new UndiciFetchHandler(deps.dispatcher, deps.timeoutMs, () => { requestCount++; }, deps.observer);
   capture.setNext(auth);
   auth.setNext(telemetry);
   telemetry.setNext(http);
@@ -201,6 +218,8 @@ export function createGraphHttp(deps: GraphHttpDeps): GraphHttp {
         ...deps.retry,
         onRetry: (info) => {
           deps.logger?.warn({ component: 'graph', url: absolute, attempt: info.attempt, delayMs: info.delayMs, reason: info.reason }, 'Graph request will be retried');
+          const status = info.reason !== undefined && /^\d{3}$/.test(info.reason) ? Number(info.reason) : undefined;
+          deps.observer?.retry({ service: 'graph', reason: retryReason(status), ...(status !== undefined ? { status } : {}), waitMs: info.delayMs, retryAfter: info.retryAfter });
           deps.retry?.onRetry?.(info);
         },
       },

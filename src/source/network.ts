@@ -1,56 +1,15 @@
-// Outbound HTTP for the source: one undici dispatcher (proxy from config or HTTPS_PROXY/NO_PROXY, an extra CA
-// bundle, timeouts) shared by MSAL's token calls and the Graph client, so both take the same path out of
-// the customer's network. Also the msal-node INetworkModule built on it (msal-node 5+ has no proxy option).
-import fs from 'node:fs';
-import tls from 'node:tls';
-import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+// Outbound HTTP for the source: one dispatcher (src/net/dispatcher.ts: proxy from config or HTTPS_PROXY/
+// NO_PROXY, an extra CA bundle, timeouts) shared by MSAL's token calls and the Graph client, so both take the
+// same path out of the customer's network. Also the msal-node INetworkModule built on it (msal-node 5+ has
+// no proxy option), and how network errors and answers are described.
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { EntraSyncError } from '../errors.js';
+import { createDispatcher, type EgressOptions } from '../net/dispatcher.js';
 
-export interface EgressOptions {
-  /** Proxy URL; when absent HTTPS_PROXY / HTTP_PROXY apply. NO_PROXY applies in both cases. */
-  proxy?: string | undefined;
-  /** PEM file of extra trusted CAs, added to Node's built-in roots. */
-  caFile?: string | undefined;
-  timeoutMs: number;
-}
-
-function hasEnvProxy(): boolean {
-  return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((k) => !!process.env[k]);
-}
-
-/** Builds the dispatcher every source request goes through. Close it when the source is done. */
-export function createDispatcher(options: EgressOptions): Dispatcher {
-  let ca: string[] | undefined;
-  if (options.caFile) {
-    let pem: string;
-    try {
-      pem = fs.readFileSync(options.caFile, 'utf8');
-    } catch (err) {
-      throw new EntraSyncError('SOURCE_CA_FILE', `cannot read CA file: ${(err as Error).message}`, { file: options.caFile, configPath: 'source.caFile' }, { cause: err });
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new EntraSyncError('SOURCE_CA_FILE', 'CA file holds no PEM certificate', { file: options.caFile, configPath: 'source.caFile' });
-    }
-    // undici's `ca` replaces the default roots, so keep them: the extra bundle is in addition, not instead.
-    ca = [...tls.rootCertificates, pem];
-  }
-  const tlsOptions = ca ? { ca } : {};
-  const common = {
-    connect: { ...tlsOptions, timeout: options.timeoutMs },
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-  };
-  if (options.proxy || hasEnvProxy()) {
-    return new EnvHttpProxyAgent({
-      ...common,
-      ...(options.proxy ? { httpProxy: options.proxy, httpsProxy: options.proxy } : {}),
-      // TLS to the origin runs inside the CONNECT tunnel; TLS to an https:// proxy uses proxyTls.
-      requestTls: { ...tlsOptions, timeout: options.timeoutMs },
-      proxyTls: { ...tlsOptions, timeout: options.timeoutMs },
-    });
-  }
-  return new Agent(common);
+/** The dispatcher every source request goes through (src/net/dispatcher.ts), with the source's settings. Close it when done. */
+export function createSourceDispatcher(options: Pick<EgressOptions, 'proxy' | 'caFile' | 'timeoutMs'>): Dispatcher {
+  return createDispatcher({ ...options, caFileSetting: { code: 'SOURCE_CA_FILE', configPath: 'source.caFile' } });
 }
 
 /** Counts HTTP attempts per host, for the read summary and the benchmark. */

@@ -9,12 +9,16 @@ import type { Logger } from '../observability/logger.js';
 import { openDatabase, type Db } from '../state/db.js';
 import { SourceStoreImpl } from '../state/source-store.js';
 import { createSourceReader, type SourceReader } from './reader.js';
+import { HttpEventBuffer } from '../net/events.js';
 import { serializeError, type LogLevel, type WorkerInit, type WorkerMessage, type WorkerRequest } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('read-worker.js runs as a worker thread (the runtime starts it)');
 const port: MessagePort = parentPort;
 const init = workerData as WorkerInit;
-const post = (m: WorkerMessage): void => port.postMessage(m);
+// Graph requests and retries cross to the parent in batches (src/net/events.ts), each batch ahead of the next
+// other message: the parent sees a read's requests before its end.
+const http = init.httpEvents ? new HttpEventBuffer((events) => port.postMessage({ kind: 'http', events } satisfies WorkerMessage)) : undefined;
+const post = (m: WorkerMessage): void => { http?.flush(); port.postMessage(m); };
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const floor = LEVELS.indexOf(init.logLevel as LogLevel);
@@ -46,7 +50,7 @@ function open(): { db: Db; reader: SourceReader } {
   if (opened) return opened;
   const db = openDatabase(init.sourceFile);
   try {
-    opened = { db, reader: createSourceReader(init.options, { store: new SourceStoreImpl(db), logger, select: init.select, groupSelect: init.groupSelect }) };
+    opened = { db, reader: createSourceReader(init.options, { store: new SourceStoreImpl(db), logger, select: init.select, groupSelect: init.groupSelect, http }) };
   } catch (err) {
     db.close();
     throw err;

@@ -9,9 +9,10 @@ import { createTokenSource } from './auth.js';
 import { resolveEndpoints } from './clouds.js';
 import { readAssignments, readDeltaRound, type ReadProgress, type RoundMode, type RoundResult } from './delta.js';
 import { createGraphHttp, GraphRequestError, type GraphHttp } from './graph.js';
-import { createDispatcher, createMsalNetworkClient } from './network.js';
+import { createMsalNetworkClient, createSourceDispatcher } from './network.js';
 import type { SourceOptions } from './options.js';
-import type { RetryOptions } from './retry.js';
+import type { RetryOptions } from '../net/retry.js';
+import type { HttpObserver } from '../net/events.js';
 import type { LiveRead, SourceAppRole, SourceGroupRecord, SourceMember, SourceUserRecord } from './types.js';
 
 /** Always selected: the join key, the sign-in name and the enabled flag drive provisioning whatever the mappings. */
@@ -83,6 +84,8 @@ export interface SourceReaderDeps {
   /** Group attributes the group mappings and filters reference, beyond displayName, description, mailNickname. */
   groupSelect?: string[] | undefined;
   retry?: RetryOptions | undefined;
+  /** Told of every Graph request and retry (the runtime's `http:request` / `http:retry` events). */
+  http?: HttpObserver | undefined;
 }
 
 /** The $select list: always-needed attributes, then the referenced ones, then configured extras; no duplicates. */
@@ -113,11 +116,11 @@ export function createSourceReader(options: SourceOptions, deps: SourceReaderDep
   const endpoints = sourceEndpoints(options);
   const store = deps.store;
   store.configure({ scope: options.scope, flattenNestedGroups: options.flattenNestedGroups });
-  const dispatcher = createDispatcher({ proxy: options.proxy, caFile: options.caFile, timeoutMs: options.timeoutMs });
+  const dispatcher = createSourceDispatcher({ proxy: options.proxy, caFile: options.caFile, timeoutMs: options.timeoutMs });
   let tokenRequests = 0;
   const networkClient = createMsalNetworkClient(dispatcher, options.timeoutMs, { count: () => { tokenRequests++; } });
   const tokens = createTokenSource(options, { endpoints, networkClient, logger: deps.logger });
-  const http: GraphHttp = createGraphHttp({ endpoints, tokens, dispatcher, timeoutMs: options.timeoutMs, retry: deps.retry, logger: deps.logger });
+  const http: GraphHttp = createGraphHttp({ endpoints, tokens, dispatcher, timeoutMs: options.timeoutMs, retry: deps.retry, logger: deps.logger, observer: deps.http });
   const select = userSelectList(deps.select, options.select);
   const readsRoles = [...deps.select, ...options.select].includes(APP_ROLE_ASSIGNMENTS);
   const appRolesIfUsed = async () => (readsRoles ? readAppRoles(http, options.servicePrincipalId) : undefined);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EntraSyncError } from '../errors.js';
+import { replayHttpEvents, type HttpObserver } from '../net/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { SourceStoreImpl } from '../state/source-store.js';
 import { LiveReadState, sourceEndpoints, userSelectList, type ReadOptions, type ReadSummary, type SourceReader } from './reader.js';
@@ -44,6 +45,8 @@ export interface ThreadedReaderDeps {
   groupSelect?: string[] | undefined;
   /** The source file's WAL is started over after a chunk once it passes this size (default 64 MB). */
   walLimitBytes?: number;
+  /** Told of every Graph request and retry the worker made (they come over in batches). */
+  http?: HttpObserver | undefined;
 }
 
 interface Pending {
@@ -62,6 +65,7 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
     groupSelect: deps.groupSelect ?? [],
     logLevel: logger?.level ?? 'silent',
     walLimitBytes: deps.walLimitBytes ?? 64 * 1024 * 1024,
+    httpEvents: deps.http !== undefined,
   };
   let worker: Worker | undefined;
   let nextId = 1;
@@ -80,6 +84,10 @@ export function createThreadedSourceReader(options: SourceOptions, deps: Threade
     w.on('message', (m: WorkerMessage) => {
       if (m.kind === 'log') {
         logger?.[m.level](m.fields, m.message);
+        return;
+      }
+      if (m.kind === 'http') {
+        if (deps.http) replayHttpEvents(m.events, deps.http);
         return;
       }
       pending.get(m.id)?.message(m);

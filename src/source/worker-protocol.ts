@@ -1,6 +1,7 @@
 // The messages between the reader on its worker thread (read-worker.ts) and the façade the runtime holds
 // (threaded-reader.ts). Plain data only: they cross a thread boundary by structured clone.
 import { EntraSyncError, type ErrorLocation } from '../errors.js';
+import type { HttpEvent } from '../net/events.js';
 import { GraphRequestError } from './graph.js';
 import type { ReadProgress } from './delta.js';
 import type { SourceOptions } from './options.js';
@@ -16,6 +17,8 @@ export interface WorkerInit {
   logLevel: string;
   /** Past this size the source file's WAL is started over after a chunk (read-worker.ts, trimWal). */
   walLimitBytes: number;
+  /** Whether the parent wants the Graph requests and retries (`http` messages). */
+  httpEvents: boolean;
 }
 
 export type WorkerRequest =
@@ -34,7 +37,9 @@ export type WorkerMessage =
   | { id: number; kind: 'chunk' }
   | { id: number; kind: 'done'; summary?: ReadSummary; objectId?: string }
   | { id: number; kind: 'failed'; error: SerializedError }
-  | { kind: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string };
+  | { kind: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string }
+  /** Graph requests and retries since the last such message, in order; always sent before any other message. */
+  | { kind: 'http'; events: HttpEvent[] };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -2,15 +2,17 @@
 // answer means, so the connectors only decide *what* to send:
 // - pacing: a concurrency cap (p-limit) and a requests-per-second budget per target;
 // - a Retry-After gate: one 429/503 makes the whole target wait, not just the request that got it;
-// - bounded exponential backoff with jitter for 5xx and network errors (backoff lives only here);
+// - bounded exponential backoff with jitter for 5xx and network errors (src/net/retry.ts, shared with Graph);
+// - the way out: src/net/dispatcher.ts (the configured proxy or HTTPS_PROXY/HTTP_PROXY, NO_PROXY, an extra CA);
+// - every attempt and every retry told to the observer (the runtime's http:request and http:retry events);
 // - credentials from the authenticator, renewed or switched once on 401/403;
 // - dry run: a mutating request throws TargetError 'dryRun' before anything leaves the process;
 // - errors as TargetError kinds, with the server's SCIM `detail`/`scimType`, and `METHOD /path` without query.
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
-import { backoffDelay, parseRetryAfter, PauseGate } from '../source/retry.js';
+import { Agent, request, type Dispatcher } from 'undici';
+import { createDispatcher } from '../net/dispatcher.js';
+import { retryReason, type HttpObserver } from '../net/events.js';
+import { backoffDelay, parseRetryAfter, PauseGate } from '../net/retry.js';
 import { TargetError, type TargetErrorKind } from './connector.js';
 import { createAuthenticator, type TargetAuthenticator } from './auth.js';
 import type { TargetConnectionOptions } from './scim/options.js';
@@ -63,6 +65,8 @@ export interface TargetHttpDeps {
   random?: () => number;
   /** Replace the authenticator (tests); normally built from options.auth. */
   authenticator?: TargetAuthenticator;
+  /** Told of every attempt that leaves the process and every retry. */
+  observer?: HttpObserver | undefined;
 }
 
 /** Longest single wait a Retry-After may impose before the request is given up as transient. */
@@ -145,7 +149,11 @@ export class TargetHttp {
     this.minSpacingMs = options.requestsPerSecond ? 1000 / options.requestsPerSecond : 0;
     let dispatcher: Dispatcher;
     try {
-      dispatcher = createDispatcher(options);
+      // Keep-alive connections to the target (or through its proxy), as many as requests may be in flight.
+      dispatcher = createDispatcher({
+        proxy: options.proxy, caFile: options.caFile, timeoutMs: options.timeoutMs, connections: options.concurrency, keepAliveTimeoutMs: 10_000,
+        caFileSetting: { code: 'TARGET_CA_FILE', configPath: `targets.${deps.target}.caFile` },
+      });
     } catch (err) {
       // A missing CA file surfaces on the first request, as a TargetError naming the file.
       this.setupError = err as Error;
@@ -175,7 +183,8 @@ export class TargetHttp {
     }
     if (this.setupError) {
       this.stats.failed++;
-      const message = `cannot read caFile ${this.options.caFile}: ${(this.setupError as NodeJS.ErrnoException).code ?? this.setupError.message}`;
+      const cause = (this.setupError.cause ?? this.setupError) as NodeJS.ErrnoException;
+      const message = `cannot read caFile ${this.options.caFile}: ${cause.code ?? this.setupError.message}`;
       throw new TargetError({ kind: 'unauthorized', target: this.target, request: where, message, cause: this.setupError });
     }
     const url = this.url(req);
@@ -206,6 +215,7 @@ export class TargetHttp {
             // The whole target waits: the server spoke about all of our requests, not this one.
             if (retryAfter !== undefined) this.gate.pauseFor(delay);
             this.stats.retries++;
+            this.deps.observer?.retry({ service: 'target', target: this.target, reason: retryReason(status), status, waitMs: delay, retryAfter: retryAfter !== undefined });
             await this.sleep(delay);
             continue;
           }
@@ -216,7 +226,9 @@ export class TargetHttp {
       // Network error or timeout: the request may or may not have arrived; callers treat a repeated create's 409 as adopt.
       if (attempt < retry.maxAttempts) {
         this.stats.retries++;
-        await this.sleep(this.backoff(attempt));
+        const delay = this.backoff(attempt);
+        this.deps.observer?.retry({ service: 'target', target: this.target, reason: 'network', waitMs: delay, retryAfter: false });
+        await this.sleep(delay);
         continue;
       }
       this.stats.failed++;
@@ -284,6 +296,7 @@ export class TargetHttp {
     if (authorization !== undefined) headers.authorization = authorization;
     this.stats.requests++;
     this.stats.byMethod[req.method]++;
+    const started = Date.now();
     try {
       const res = await request(url, {
         method: req.method,
@@ -294,8 +307,10 @@ export class TargetHttp {
         bodyTimeout: this.options.timeoutMs,
       });
       const text = await res.body.text();
+      this.deps.observer?.request({ service: 'target', target: this.target, method: req.method, status: res.statusCode, durationMs: Date.now() - started });
       return { kind: 'response', response: { status: res.statusCode, headers: res.headers, body: parseBody(text, res.headers['content-type']) }, authorization };
     } catch (err) {
+      this.deps.observer?.request({ service: 'target', target: this.target, method: req.method, status: 'error', durationMs: Date.now() - started });
       return { kind: 'error', error: err as Error };
     }
   }
@@ -327,14 +342,4 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
     }
   }
   return text;
-}
-
-/** Keep-alive connections to the target (or through its proxy), trusting the extra CA when one is configured. */
-function createDispatcher(options: TargetConnectionOptions): Dispatcher {
-  // Read once at start: a CA bundle is not rotated like a token.
-  const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, 'utf8')] : undefined;
-  const connect = { timeout: options.timeoutMs, ...(ca ? { ca } : {}) };
-  return options.proxy
-    ? new ProxyAgent({ uri: options.proxy, requestTls: connect, connections: options.concurrency })
-    : new Agent({ connect, connections: options.concurrency, keepAliveTimeout: 10_000 });
 }

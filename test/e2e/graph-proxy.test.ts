@@ -1,39 +1,6 @@
-import http from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../source/e2e-helpers.js';
-
-/** A tiny CONNECT proxy: records each tunnel's target and pipes bytes both ways. */
-async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; refuse: boolean; close(): Promise<void> }> {
-  const tunnels: string[] = [];
-  const state = { refuse: false };
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => { res.writeHead(405).end(); });
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    tunnels.push(req.url ?? '');
-    if (state.refuse) {
-      client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
-      return;
-    }
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host!, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => { client.destroy(); upstream.destroy(); }); }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    get refuse() { return state.refuse; },
-    set refuse(v: boolean) { state.refuse = v; },
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tunnels,
-    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
-  };
-}
+import { startConnectProxy } from '../net/helpers.js';
 
 describe('egress through an HTTP CONNECT proxy', () => {
   let h: Harness;

@@ -7,7 +7,7 @@ import { startGraphSimulator, type GraphSimulator } from '../../src/simulators/g
 import type { GraphSimulatorOptions } from '../../src/simulators/graph/index.js';
 import { sourceOptionsSchema, type SourceOptions, type SourceOptionsInput } from '../../src/source/options.js';
 import { createSourceReader, type SourceReader } from '../../src/source/reader.js';
-import type { RetryOptions } from '../../src/source/retry.js';
+import type { RetryOptions } from '../../src/net/retry.js';
 import { openDatabase } from '../../src/state/db.js';
 import { SourceStoreImpl } from '../../src/state/source-store.js';
 

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../src/source/retry.js';
+import { parseRetryAfter } from '../../src/net/retry.js';
 import { TargetHttp } from '../../src/targets/http.js';
 import { scimTargetOptionsSchema } from '../../src/targets/scim/options.js';
 

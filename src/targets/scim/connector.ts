@@ -41,6 +41,8 @@ export interface ConnectorDeps {
   sleep?: TargetHttpDeps['sleep'];
   now?: TargetHttpDeps['now'];
   random?: TargetHttpDeps['random'];
+  /** Told of every request and retry (the runtime's http:request and http:retry events). */
+  observer?: TargetHttpDeps['observer'];
 }
 
 const SCIM_JSON = 'application/scim+json';

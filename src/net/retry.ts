@@ -1,6 +1,7 @@
-// The one place where Graph reads wait and retry: Retry-After first (seconds, fractional seconds or an
-// HTTP date), otherwise bounded exponential backoff with jitter. The target HTTP layer (src/targets/http.ts)
-// uses the same Retry-After parser, backoff and pause gate inside its own loop.
+// Waiting and retrying, for Graph and the targets alike: the Retry-After parser (seconds, fractional seconds
+// or an HTTP date), the one backoff (bounded exponential, with jitter), the pause gate a Retry-After puts on
+// every request to that server, and the retry loop Graph's reads run in. The target HTTP layer
+// (src/targets/http.ts) runs its own loop around pacing and credential renewal, with these same parts.
 
 export interface RetryPolicy {
   /** Retries after the first attempt (so at most maxRetries + 1 requests). */
@@ -34,7 +35,7 @@ export interface RetryOptions {
   /** Replaceable for tests; must honour fake timers when they are used. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  onRetry?: (info: { attempt: number; delayMs: number; reason: string | undefined }) => void;
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string | undefined; retryAfter: boolean }) => void;
 }
 
 /**
@@ -116,7 +117,7 @@ export async function withRetry<T>(
         throw new RetryAfterTooLongError(verdict.retryAfterMs, err);
       }
       const wait = verdict.retryAfterMs ?? backoffDelay(n, policy, random);
-      options.onRetry?.({ attempt: n, delayMs: wait, reason: verdict.reason });
+      options.onRetry?.({ attempt: n, delayMs: wait, reason: verdict.reason, retryAfter: verdict.retryAfterMs !== undefined });
       await sleep(wait);
     }
   }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, RetryAfterTooLongError, withRetry } from '../../src/source/retry.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, RetryAfterTooLongError, withRetry } from '../../src/net/retry.js';
 
 class Throttled extends Error {
   constructor(readonly retryAfterMs?: number) { super('throttled'); }
